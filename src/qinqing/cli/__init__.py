@@ -1,0 +1,25 @@
+"""The `qinqing` command: thin wrappers that parse arguments, call the pieces and show progress.
+
+Each group lives in its own module; this file only assembles them.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from qinqing.cli import demo, match, policy, registry, web
+
+app = typer.Typer(
+    name="qinqing",
+    help="亲清 qinqing: enterprise registry, policy rules, matching and the web platform.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(registry.app, name="registry")
+app.add_typer(policy.app, name="policy")
+match.register(app)
+web.register(app)
+demo.register(app)
+
+__all__ = ["app"]

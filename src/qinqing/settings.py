@@ -1,0 +1,39 @@
+"""One validated settings object, read from QINQING_* environment variables."""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="QINQING_", extra="ignore")
+
+    database_url: str = Field(
+        default=f"sqlite:///{Path('qinqing.db').absolute()}",
+        description="SQLAlchemy URL of the store; an SQLite file in the current directory by default.",
+    )
+    reference_date: date | None = Field(
+        default=None,
+        description="The date 'today' for age_years and validity windows; the real date when unset.",
+    )
+    spark_master: str = Field(
+        default="local[2]",
+        description="Spark master URL for the Spark engine, e.g. spark://host:7077; local mode by default.",
+    )
+    secret_key: str = Field(
+        default="",
+        description="Key that signs session cookies; a random key per process when empty (sessions then end on restart).",
+    )
+
+    def today(self) -> date:
+        return self.reference_date or date.today()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
