@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from qinqing.cli import demo, match, policy, registry, web
+from qinqing.cli import demo, match, policy, registry, run, web
 
 app = typer.Typer(
     name="qinqing",
@@ -19,6 +19,7 @@ app = typer.Typer(
 app.add_typer(registry.app, name="registry")
 app.add_typer(policy.app, name="policy")
 match.register(app)
+run.register(app)
 web.register(app)
 demo.register(app)
 
