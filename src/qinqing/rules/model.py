@@ -1,0 +1,66 @@
+"""The policy model: what a policy file says once it is loaded and validated."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+IMPLICIT_IDS = ("region", "industries")
+NATIONAL_REGION = "100000"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Source(_Model):
+    url: str
+    publisher: str
+    retrieved: date
+
+
+class Condition(_Model):
+    id: str
+    clause: str
+    expr: str
+    note: str | None = None
+
+
+class Rounding(_Model):
+    digits: int = Field(default=4, ge=0, le=4)
+    mode: Literal["half_up"] = "half_up"
+
+
+class Benefit(_Model):
+    clause: str
+    expr: str
+    cap: Decimal | None = None
+    rounding: Rounding = Rounding()
+    note: str | None = None
+
+
+class Policy(_Model):
+    id: str
+    title: str
+    issuer: str
+    document: str
+    level: Literal["国家", "省", "市", "区县"]
+    region: str
+    industries: tuple[str, ...] = ()
+    support_type: str
+    mode: Literal["免申即享", "即申即享", "申报", "遴选"]
+    valid_from: date
+    valid_to: date | None = None
+    budget: Decimal | None = None
+    source: Source
+    conditions: tuple[Condition, ...]
+    benefit: Benefit | None = None
+    materials: tuple[str, ...] = ()
+    notes: str | None = None
+    path: str | None = Field(default=None, exclude=True, description="The file it was loaded from.")
+
+    def valid_on(self, day: date) -> bool:
+        return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
