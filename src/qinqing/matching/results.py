@@ -237,7 +237,7 @@ class ResultStore:
         """Run a read query against a run's tables (``matches``, ``policy_counts``, ``run``)."""
         with self._lock:
             con = self._connection(run_id)
-            return con.execute(sql, params or []).fetch_arrow_table()
+            return con.execute(sql, params or []).to_arrow_table()
 
     # -- incremental ------------------------------------------------------------------------
     def replace_pairs(self, *, uscc: Iterable[str] | None = None, policy_ids: Iterable[str] | None = None,
