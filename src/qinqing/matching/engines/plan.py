@@ -34,6 +34,10 @@ class PolicyPlan:
     conditions: tuple[ConditionPlan, ...]
     amount_sql: str | None  # capped and rounded amount; read only where the policy is eligible
 
+    @property
+    def id(self) -> str:
+        return self.policy_id
+
 
 def fields_of(sql: str) -> frozenset[str]:
     """Column names an expression reads."""
@@ -52,7 +56,8 @@ def plan_policy(policy: Any, as_of: date) -> PolicyPlan:
 
 
 def plan_policies(policies: Iterable[Any], as_of: date) -> list[PolicyPlan]:
-    return [plan_policy(p, as_of) for p in policies]
+    """Plans of policies; a PolicyPlan given in their place is taken as it is."""
+    return [p if isinstance(p, PolicyPlan) else plan_policy(p, as_of) for p in policies]
 
 
 def plan_from_sql(policy_id: str, conditions: Sequence[tuple[str, str]], amount_sql: str | None,

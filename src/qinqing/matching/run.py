@@ -1,0 +1,165 @@
+"""Full and incremental matching runs into the results store.
+
+``full_run`` matches every active policy against the registry and publishes a new run atomically;
+``rematch_enterprise`` and ``rematch_policy`` replace only the rows of what changed, in one
+transaction of the current run. All three use the same engine, so an incremental run gives the
+rows a full run would (tests/matching/test_run.py checks it).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from qinqing.matching.engines.vectorised import MatchBatch, VectorisedMatcher
+from qinqing.matching.results import ResultStore
+from qinqing.matching.scope import select_policies
+
+Progress = Callable[[int, int], None]
+ENGINES = ("vectorised", "duckdb", "spark")
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    run_id: str | None
+    as_of: date
+    engine: str
+    policies: int
+    skipped_expired: int
+    enterprises: int
+    pairs_evaluated: int
+    eligible: int
+    unknown: int
+    seconds: float
+
+
+_SQL_TYPES = {"string": "VARCHAR", "integer": "BIGINT", "money": "DECIMAL(18,4)", "number": "DOUBLE",
+              "boolean": "BOOLEAN", "date": "DATE"}
+
+
+def facts_connection(enterprises: pa.Table, as_of: date) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB holding ``facts``: the stored fields (absent ones as NULL, i.e. missing)
+    plus the derived ones as of ``as_of``."""
+    from qinqing.registry.derived import derived_sql
+    from qinqing.registry.schema import STORED_FIELDS
+
+    con = duckdb.connect()
+    con.register("_enterprises", enterprises)
+    have = set(enterprises.column_names)
+    absent = [f"NULL::{_SQL_TYPES[f.type.value]} AS \"{f.name}\"" for f in STORED_FIELDS if f.name not in have]
+    if absent:
+        con.execute(f"CREATE TEMP VIEW _stored AS SELECT *, {', '.join(absent)} FROM _enterprises")
+    else:
+        con.execute("CREATE TEMP VIEW _stored AS SELECT * FROM _enterprises")
+    derived = ", ".join(f'{e.sql(dialect="duckdb")} AS "{name}"'
+                        for name, e in derived_sql(as_of).items() if name not in have)
+    con.execute(f"CREATE TABLE facts AS SELECT *{', ' + derived if derived else ''} FROM _stored")
+    con.execute("DROP VIEW _stored")
+    con.unregister("_enterprises")
+    return con
+
+
+def match_batches(policies: Sequence[Any], enterprises: pa.Table, as_of: date, *, engine: str = "vectorised",
+                  progress: Progress | None = None) -> Iterable[MatchBatch]:
+    """Kept pairs and per-policy counts, batch by batch, from the chosen engine."""
+    if engine == "vectorised":
+        con = facts_connection(enterprises, as_of)
+        yield from VectorisedMatcher(policies, as_of).run(con, progress=progress)
+        return
+    if engine == "duckdb":
+        from qinqing.matching.engines.duckdb import match
+    elif engine == "spark":
+        from qinqing.matching.engines.spark import match
+    else:
+        raise ValueError(f"未知的匹配引擎：{engine}（可选：{'、'.join(ENGINES)}）")
+    table = match(policies, enterprises, as_of)
+    if progress:
+        progress(table.num_rows, table.num_rows)
+    yield batch_from_all_pairs(table)
+
+
+def batch_from_all_pairs(table: pa.Table) -> MatchBatch:
+    """A complete pair table (every status) → kept pairs plus counts, as the fast path gives them."""
+    con = duckdb.connect()
+    con.register("pairs", table)
+    counts = con.sql(
+        "SELECT policy_id, count(*) FILTER (status = 'eligible') AS eligible, "
+        "count(*) FILTER (status = 'unknown') AS unknown, count(*) FILTER (status = 'ineligible') AS ineligible, "
+        "coalesce(sum(amount) FILTER (status = 'eligible'), 0)::DECIMAL(38,4) AS amount_total "
+        "FROM pairs GROUP BY policy_id").to_arrow_table()
+    kept = table.filter(pc.is_in(table.column("status"), pa.array(["eligible", "unknown"])))
+    return MatchBatch(kept, counts, table.num_rows)
+
+
+def full_run(policies: Sequence[Any], enterprises: pa.Table, store: ResultStore, as_of: date,
+             progress: Progress | None = None, *, engine: str = "vectorised", include_expired: bool = False,
+             note: str = "") -> RunSummary:
+    """Match everything and publish the result as the new current run (atomically)."""
+    started = time.perf_counter()
+    active, skipped = select_policies(policies, as_of, include_expired)
+    writer = store.begin_run(as_of, engine, note)
+    evaluated = eligible = unknown = 0
+    try:
+        for batch in match_batches(active, enterprises, as_of, engine=engine, progress=progress):
+            writer.add(batch.pairs)
+            writer.add_counts(batch.counts)
+            evaluated += batch.pairs_evaluated
+            eligible += int(pc.sum(batch.counts.column("eligible")).as_py() or 0)
+            unknown += int(pc.sum(batch.counts.column("unknown")).as_py() or 0)
+        info = writer.publish(policies=len(active), enterprises=enterprises.num_rows, pairs_evaluated=evaluated)
+    except BaseException:
+        writer.abort()
+        raise
+    return RunSummary(info.run_id, as_of, engine, len(active), len(skipped), enterprises.num_rows, evaluated,
+                      eligible, unknown, time.perf_counter() - started)
+
+
+def rematch_enterprise(enterprises: pa.Table, policies: Sequence[Any], store: ResultStore, as_of: date, *,
+                       matcher: VectorisedMatcher | None = None, include_expired: bool = False) -> RunSummary:
+    """Re-match the enterprises in ``enterprises`` (one or a few changed rows) against every policy.
+
+    Pass a ``matcher`` built once (``VectorisedMatcher(active_policies, as_of)``) to skip compiling
+    the catalogue on every call; the portal keeps one per process."""
+    started = time.perf_counter()
+    active, skipped = select_policies(policies, as_of, include_expired)
+    matcher = matcher or VectorisedMatcher(active, as_of)
+    pairs, evaluated = _collect(matcher.run(facts_connection(enterprises, as_of)))
+    store.replace_pairs(uscc=enterprises.column("uscc").to_pylist(), pairs=pairs)
+    return _summary(store, as_of, len(matcher.plans), len(skipped), enterprises.num_rows, evaluated, pairs, started)
+
+
+def rematch_policy(policy: Any, enterprises: pa.Table, store: ResultStore, as_of: date, *,
+                   include_expired: bool = False) -> RunSummary:
+    """Re-match one added or changed policy against the registry; an expired one loses its rows."""
+    started = time.perf_counter()
+    active, skipped = select_policies([policy], as_of, include_expired)
+    batches = list(VectorisedMatcher(active, as_of).run(facts_connection(enterprises, as_of))) if active else []
+    pairs, evaluated = _collect(batches)
+    counts = pa.concat_tables([b.counts for b in batches]) if batches else None
+    store.replace_pairs(policy_ids=[policy.id], pairs=pairs, counts=counts)
+    return _summary(store, as_of, len(active), len(skipped), enterprises.num_rows, evaluated, pairs, started)
+
+
+def _collect(batches: Iterable[MatchBatch]) -> tuple[pa.Table, int]:
+    from qinqing.matching.engines.vectorised import _empty_pairs
+
+    tables, evaluated = [], 0
+    for b in batches:
+        tables.append(b.pairs)
+        evaluated += b.pairs_evaluated
+    return (pa.concat_tables(tables) if tables else _empty_pairs()), evaluated
+
+
+def _summary(store: ResultStore, as_of: date, policies: int, skipped: int, enterprises: int, evaluated: int,
+             pairs: pa.Table, started: float) -> RunSummary:
+    status = pairs.column("status").to_pylist()
+    run = store.current_run()
+    return RunSummary(run.run_id if run else None, as_of, "vectorised", policies, skipped, enterprises, evaluated,
+                      status.count("eligible"), status.count("unknown"), time.perf_counter() - started)
