@@ -1,0 +1,1 @@
+"""Matching: every enterprise × every policy, with statuses, amounts and reasons."""

@@ -1,0 +1,50 @@
+"""Engines that run compiled policies over a whole registry: duckdb (embedded) and spark (cluster).
+
+Both take the same inputs and return the same table: uscc, policy_id, status, amount, failed, missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+import pyarrow as pa
+from sqlglot import exp
+
+from qinqing.registry.schema import STORED_FIELDS
+from qinqing.rules.compile import Dialect, compile_policy
+from qinqing.rules.model import Policy
+from qinqing.rules.types import arrow_type, sql_type
+
+RESULT_SCHEMA = pa.schema(
+    [
+        ("uscc", pa.string()),
+        ("policy_id", pa.string()),
+        ("status", pa.string()),
+        ("amount", pa.decimal128(18, 4)),
+        ("failed", pa.list_(pa.string())),
+        ("missing", pa.list_(pa.string())),
+    ]
+)
+ENTERPRISE_SCHEMA = pa.schema([(f.name, arrow_type(f.type)) for f in STORED_FIELDS])
+
+
+def typed_enterprises(raw_relation: str, present: Iterable[str]) -> exp.Select:
+    """Every stored field, cast to its type; fields absent from the input are typed NULLs."""
+    present = set(present)
+    columns = [
+        exp.cast(exp.column(f.name) if f.name in present else exp.null(), sql_type(f.type)).as_(f.name)
+        for f in STORED_FIELDS
+    ]
+    return exp.select(*columns).from_(raw_relation)
+
+
+def match_sql(policies: Iterable[Policy], dialect: Dialect, as_of: date, source_relation: str) -> str:
+    """One query returning every (enterprise, policy) pair of ``source_relation``."""
+    selects = [compile_policy(p, dialect, as_of).select(source_relation) for p in policies]
+    if not selects:
+        raise ValueError("no policies to match")
+    query: exp.Query = selects[0]
+    for s in selects[1:]:
+        query = exp.union(query, s, distinct=False)
+    return query.sql(dialect=dialect)

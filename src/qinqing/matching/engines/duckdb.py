@@ -1,0 +1,44 @@
+"""The embedded engine: compiled policies over a registry in DuckDB (in memory, one query)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from qinqing.matching.engines import RESULT_SCHEMA, match_sql, typed_enterprises
+from qinqing.rules.model import Policy
+
+
+def match(policies: Iterable[Policy], enterprises: pa.Table | str | Path, as_of: date) -> pa.Table:
+    """Every (enterprise, policy) pair: uscc, policy_id, status, amount, failed, missing."""
+    policies = list(policies)
+    con = duckdb.connect()
+    try:
+        load_enterprises(con, enterprises)
+        if not policies:
+            return RESULT_SCHEMA.empty_table()
+        table = con.sql(match_sql(policies, "duckdb", as_of, "enterprises")).to_arrow_table()
+        return table.cast(RESULT_SCHEMA)
+    finally:
+        con.close()
+
+
+def load_enterprises(con: duckdb.DuckDBPyConnection, enterprises: pa.Table | str | Path) -> None:
+    """Create the typed view ``enterprises`` from an Arrow table or a CSV/Parquet file."""
+    if isinstance(enterprises, pa.Table):
+        raw = con.from_arrow(enterprises)
+    else:
+        path = str(enterprises)
+        suffix = Path(path).suffix.lower()
+        if suffix == ".parquet":
+            raw = con.read_parquet(path)
+        elif suffix == ".csv":
+            raw = con.read_csv(path, all_varchar=True, header=True)
+        else:
+            raise ValueError(f"企业数据文件应为 .csv 或 .parquet：{path}")
+    raw.create_view("raw_enterprises")
+    con.execute(f"CREATE TEMP VIEW enterprises AS {typed_enterprises('raw_enterprises', raw.columns).sql(dialect='duckdb')}")

@@ -1,0 +1,100 @@
+"""Errors of the policy language: one root, one subclass per stage, each with its place.
+
+Messages are in Chinese because policy officers read them; `str(error)` gives
+``file:line:col: message`` followed by the offending line with the part underlined.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Span:
+    """Where an error is: 1-based line and column in ``file``, ``width`` characters wide."""
+
+    file: str | None
+    line: int
+    col: int
+    width: int = 1
+    key: str = ""  # path of the YAML key, e.g. conditions[2].expr
+    source_line: str = ""  # the text of that line, for the snippet
+
+    def snippet(self) -> str:
+        if not self.source_line:
+            return ""
+        text = self.source_line.rstrip("\n")
+        lead = "".join(ch if ch == "\t" else " " for ch in text[: self.col - 1])
+        width = max(1, min(self.width, max(1, len(text) - self.col + 1)))
+        return f"    {text}\n    {lead}{'^' * width}"
+
+    def place(self) -> str:
+        return f"{self.file or '<text>'}:{self.line}:{self.col}"
+
+
+class RuleError(Exception):
+    """Root of every error in qinqing.rules."""
+
+    kind = "错误"
+
+    def __init__(self, message: str, span: Span | None = None):
+        super().__init__(message)
+        self.message = message
+        self.span = span
+
+    def __str__(self) -> str:
+        if self.span is None:
+            return self.message
+        key = f"（{self.span.key}）" if self.span.key else ""
+        snippet = self.span.snippet()
+        return f"{self.span.place()}: {self.message}{key}" + (f"\n{snippet}" if snippet else "")
+
+
+class FileFormatError(RuleError):
+    """The file is not readable YAML, or does not follow the policy file schema."""
+
+    kind = "格式错误"
+
+
+class RuleSyntaxError(RuleError):
+    """An expression cannot be parsed, or uses a construct outside the language."""
+
+    kind = "语法错误"
+
+
+class RuleTypeError(RuleError):
+    """An expression combines values of kinds that do not fit (e.g. a number with a string)."""
+
+    kind = "类型错误"
+
+
+class CompileError(RuleError):
+    """A checked policy could not be compiled; a bug in qinqing, never the author's fault."""
+
+    kind = "编译错误"
+
+
+class PolicyErrors(RuleError):
+    """Every error found in one policy file, raised together."""
+
+    def __init__(self, errors: list[RuleError]):
+        super().__init__("\n".join(str(e) for e in errors))
+        self.errors = list(errors)
+
+
+@dataclass(frozen=True)
+class ExprIssue:
+    """A problem inside one expression, at character offsets [start, end) of its text."""
+
+    message: str
+    start: int
+    end: int
+    type_error: bool = False
+
+
+class ExpressionError(RuleError):
+    """Every issue of one expression (offsets relative to the expression text)."""
+
+    def __init__(self, issues: list[ExprIssue]):
+        super().__init__("；".join(i.message for i in issues))
+        self.issues = list(issues)

@@ -1,0 +1,307 @@
+"""Policy YAML → Policy, keeping the place of every value so errors name file, line and column.
+
+Stages: YAML (with node marks) → JSON Schema (policy.schema.json) → expressions
+(check.py) → the pydantic model. Every error of a file is collected before raising.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from datetime import date, datetime
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pydantic
+import yaml
+
+from qinqing.rules.check import check_expression
+from qinqing.rules.errors import (
+    ExpressionError,
+    FileFormatError,
+    PolicyErrors,
+    RuleError,
+    RuleSyntaxError,
+    RuleTypeError,
+    Span,
+)
+from qinqing.rules.model import NATIONAL_REGION, Policy
+
+SCENARIO_SUFFIX = ".scenarios.yaml"
+Path_ = tuple[str | int, ...]
+
+
+@lru_cache(maxsize=1)
+def policy_schema() -> dict:
+    """The JSON Schema of a policy file (src/qinqing/rules/policy.schema.json)."""
+    return json.loads(resources.files("qinqing.rules").joinpath("policy.schema.json").read_text("utf-8"))
+
+
+def load_policy(path: str | Path) -> Policy:
+    """Load and check one policy file; raise PolicyErrors listing every error in it."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise PolicyErrors([FileFormatError(f"无法读取文件：{error}", Span(str(path), 1, 1))]) from None
+    return parse_policy_text(text, str(path))
+
+
+def parse_policy_text(yaml_text: str, filename: str | None = None) -> Policy:
+    """Parse and check the text of one policy file; raise PolicyErrors listing every error."""
+    return _Loader(yaml_text, filename).load()
+
+
+def policy_files(paths: Iterable[str | Path]) -> list[Path]:
+    """Files named by ``paths``; a directory stands for its *.yaml files (not scenarios), recursively."""
+    found: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            found.extend(f for f in sorted(p.rglob("*.yaml")) if not f.name.endswith(SCENARIO_SUFFIX))
+        else:
+            found.append(p)
+    return found
+
+
+def load_policies(paths: Iterable[str | Path]) -> tuple[list[Policy], list[RuleError]]:
+    """Every policy that loads cleanly, and every error of every file (duplicate ids included)."""
+    policies: list[Policy] = []
+    errors: list[RuleError] = []
+    seen: dict[str, str] = {}
+    for path in policy_files(paths):
+        try:
+            policy = load_policy(path)
+        except PolicyErrors as failure:
+            errors.extend(failure.errors)
+            continue
+        if policy.id in seen:
+            errors.append(FileFormatError(f"政策编号“{policy.id}”与 {seen[policy.id]} 重复", Span(str(path), 1, 1, key="id")))
+            continue
+        seen[policy.id] = str(path)
+        policies.append(policy)
+    return policies, errors
+
+
+def check_files(paths: Iterable[str | Path]) -> list[RuleError]:
+    """Every error in the policy files named by ``paths`` (directories recurse)."""
+    paths = list(paths)
+    errors = [FileFormatError("路径不存在", Span(str(p), 1, 1)) for p in map(Path, paths) if not p.exists()]
+    return errors + load_policies([p for p in paths if Path(p).exists()])[1]
+
+
+class _Loader:
+    def __init__(self, text: str, filename: str | None):
+        self.text = text
+        self.file = filename
+        self.lines = text.splitlines()
+        self.nodes: dict[Path_, yaml.Node] = {}
+        self.key_nodes: dict[Path_, yaml.Node] = {}
+        self.errors: list[RuleError] = []
+
+    def load(self) -> Policy:
+        data = self._yaml()
+        if data is None:
+            raise PolicyErrors(self.errors)
+        self._schema(data)
+        self._semantics(data)
+        if self.errors:
+            raise PolicyErrors(self.errors)
+        try:
+            return Policy.model_validate({**data, "path": self.file})
+        except pydantic.ValidationError as failure:
+            for e in failure.errors():
+                self.errors.append(FileFormatError(f"取值无效：{e['msg']}", self._span(tuple(e["loc"]))))
+            raise PolicyErrors(self.errors) from None
+
+    # --- YAML, with a node per path -------------------------------------------------------------
+    def _yaml(self) -> dict | None:
+        try:
+            loader = yaml.SafeLoader(self.text)
+            try:
+                root = loader.get_single_node()
+                data = loader.construct_document(root) if root is not None else None
+            finally:
+                loader.dispose()
+        except yaml.MarkedYAMLError as error:
+            mark = error.problem_mark or error.context_mark
+            line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+            self.errors.append(FileFormatError(f"YAML 格式错误：{error.problem or error.context}", self._at(line, col)))
+            return None
+        except yaml.YAMLError as error:
+            self.errors.append(FileFormatError(f"YAML 格式错误：{error}", self._at(1, 1)))
+            return None
+        if not isinstance(data, dict):
+            self.errors.append(FileFormatError("政策文件的顶层必须是“键: 值”的映射", self._at(1, 1)))
+            return None
+        self._index(root, ())
+        return data
+
+    def _index(self, node: yaml.Node, path: Path_) -> None:
+        self.nodes[path] = node
+        if isinstance(node, yaml.MappingNode):
+            seen: set[str] = set()
+            for key, value in node.value:
+                name = key.value
+                if name in seen:
+                    self.errors.append(FileFormatError(f"键“{name}”重复出现", self._node_span(key, path + (name,))))
+                seen.add(name)
+                self.key_nodes[path + (name,)] = key
+                self._index(value, path + (name,))
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                self._index(item, path + (i,))
+
+    # --- JSON Schema ----------------------------------------------------------------------------
+    def _schema(self, data: dict) -> None:
+        validator = jsonschema.Draft202012Validator(policy_schema())
+        for error in sorted(validator.iter_errors(_jsonable(data)), key=lambda e: list(map(str, e.absolute_path))):
+            path = tuple(error.absolute_path)
+            self.errors.append(FileFormatError(_schema_message(error), self._span(path, error)))
+
+    # --- ids, scope, expressions ----------------------------------------------------------------
+    def _semantics(self, data: dict) -> None:
+        # Runs even when the schema failed, on whatever parts have the right shape.
+        ids: set[str] = set()
+        conditions = data.get("conditions")
+        for i, condition in enumerate(conditions if isinstance(conditions, list) else []):
+            if not isinstance(condition, dict):
+                continue
+            cid = condition.get("id")
+            if isinstance(cid, str) and cid in ids:
+                self.errors.append(FileFormatError(f"条件编号“{cid}”重复", self._span(("conditions", i, "id"))))
+            ids.add(cid)
+            if isinstance(condition.get("expr"), str) and condition["expr"].strip():
+                self._expression(("conditions", i, "expr"), condition["expr"], "boolean")
+        benefit = data.get("benefit")
+        if isinstance(benefit, dict) and isinstance(benefit.get("expr"), (str, int, float)):
+            self._expression(("benefit", "expr"), benefit["expr"], "numeric")
+        if isinstance(data.get("region"), str) and re.fullmatch(r"[0-9]{6}", data["region"]):
+            self._region(data["region"])
+        valid_from, valid_to = data.get("valid_from"), data.get("valid_to")
+        if isinstance(valid_from, date) and isinstance(valid_to, date) and valid_to < valid_from:
+            self.errors.append(FileFormatError("有效期截止日期早于起始日期", self._span(("valid_to",))))
+
+    def _region(self, code: str) -> None:
+        from qinqing.registry.standards import regions
+
+        if code != NATIONAL_REGION and not regions.is_valid(code):
+            self.errors.append(FileFormatError(f"行政区划代码“{code}”不存在（GB/T 2260）", self._span(("region",))))
+
+    def _expression(self, path: Path_, value: Any, want: str) -> None:
+        text = str(value)
+        try:
+            check_expression(text, want)  # type: ignore[arg-type]
+        except ExpressionError as failure:
+            for issue in failure.issues:
+                cls = RuleTypeError if issue.type_error else RuleSyntaxError
+                self.errors.append(cls(issue.message, self._expr_span(path, text, issue.start, issue.end)))
+
+    # --- places ---------------------------------------------------------------------------------
+    def _at(self, line: int, col: int, width: int = 1, key: str = "") -> Span:
+        source = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
+        return Span(self.file, line, col, width, key, source)
+
+    def _span(self, path: Path_, error: jsonschema.ValidationError | None = None) -> Span:
+        # A missing or unknown key is reported at the mapping (or the unknown key itself).
+        if error is not None and error.validator == "additionalProperties":
+            extra = [k for k in error.instance if k not in error.schema.get("properties", {})]
+            if extra and path + (extra[0],) in self.key_nodes:
+                return self._node_span(self.key_nodes[path + (extra[0],)], path + (extra[0],))
+        while path and path not in self.nodes:
+            path = path[:-1]
+        node = self.key_nodes.get(path) if error is not None and error.validator == "required" else None
+        return self._node_span(node or self.nodes.get(path) or self.nodes[()], path)
+
+    def _node_span(self, node: yaml.Node, path: Path_) -> Span:
+        start, end = node.start_mark, node.end_mark
+        width = end.column - start.column if end.line == start.line else len(self.lines[start.line]) - start.column
+        return self._at(start.line + 1, start.column + 1, max(1, width), _key(path))
+
+    def _expr_span(self, path: Path_, text: str, start: int, end: int) -> Span:
+        node = self.nodes[path]
+        mark = node.start_mark
+        key = _key(path)
+        before = text[:start]
+        line_in_text, col_in_line = before.count("\n"), len(before) - (before.rfind("\n") + 1)
+        width = max(1, min(end, len(text)) - start)
+        style = getattr(node, "style", None)
+        if style in (None, "'", '"') and mark.line == node.end_mark.line:
+            quote = 1 if style else 0
+            return self._at(mark.line + 1, mark.column + 1 + quote + start, width, key)
+        if style == "|":
+            line = mark.line + 1 + line_in_text
+            first = self.lines[mark.line + 1] if mark.line + 1 < len(self.lines) else ""
+            indent = len(first) - len(first.lstrip(" "))  # the block's indentation, set by its first line
+            return self._at(line + 1, indent + col_in_line + 1, width, key)
+        # Folded or multi-line scalars: find the offending piece in the lines the scalar spans.
+        piece = text[start:end].split("\n")[0].strip()
+        for line in range(mark.line, min(node.end_mark.line + 1, len(self.lines))):
+            found = self.lines[line].find(piece) if piece else -1
+            if found >= 0 and (line > mark.line or found >= mark.column):
+                return self._at(line + 1, found + 1, width, key)
+        return self._at(mark.line + 1, mark.column + 1, width, key)
+
+
+def _key(path: Path_) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()[:10]
+    return value
+
+
+_TYPE_ZH = {"string": "文本", "number": "数字", "integer": "整数", "array": "列表", "object": "映射（键: 值）", "null": "空（null）", "boolean": "是/否"}
+_PATTERN_HINTS = {
+    "region": "应为 6 位行政区划代码，并加引号，例如 \"230000\"",
+    "id": "应由小写字母、数字和连字符组成，例如 hlj-2021-new-above-scale",
+    "valid_from": "日期应写成 2021-01-01",
+    "valid_to": "日期应写成 2021-12-31",
+    "retrieved": "日期应写成 2021-12-31",
+    "url": "应以 http:// 或 https:// 开头",
+}
+
+
+def _schema_message(error: jsonschema.ValidationError) -> str:
+    where = error.absolute_path[-1] if error.absolute_path else ""
+    v = error.validator
+    if v == "required":
+        missing = [k for k in error.validator_value if k not in error.instance]
+        return f"缺少必填项“{missing[0] if missing else ''}”"
+    if v == "additionalProperties":
+        extra = [k for k in error.instance if k not in error.schema.get("properties", {})]
+        allowed = "、".join(error.schema.get("properties", {}))
+        return f"未知的键“{extra[0] if extra else ''}”；允许的键：{allowed}"
+    if v == "enum":
+        return f"“{error.instance}”不是允许的取值；可选：{'、'.join(map(str, error.validator_value))}"
+    if v == "type":
+        types = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        return f"“{where}”应为{'或'.join(_TYPE_ZH.get(t, t) for t in types)}"
+    if v == "pattern":
+        parent = error.absolute_path[-2] if len(error.absolute_path) > 1 else ""
+        if parent == "industries":
+            return f"行业代码“{error.instance}”格式不正确，应为门类字母加 0/2/3/4 位数字，例如 C、C39、C3911"
+        if where == "id" and "conditions" in error.absolute_path:
+            return f"条件编号“{error.instance}”格式不正确，应由小写字母、数字和下划线组成，并以字母开头"
+        return f"“{error.instance}”格式不正确：{_PATTERN_HINTS.get(str(where), '请参阅 docs/policy-format.md')}"
+    if v == "not":
+        return f"条件编号“{error.instance}”是保留字（region、industries 由政策的地域和行业自动生成）"
+    if v in ("minLength", "minItems"):
+        return f"“{where}”不能为空"
+    if v in ("minimum", "maximum"):
+        return f"“{where}”的取值 {error.instance} 超出范围"
+    if v == "uniqueItems":
+        return f"“{where}”中有重复项"
+    return f"“{where}”不符合政策文件格式：{error.message}"
