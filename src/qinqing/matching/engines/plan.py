@@ -33,6 +33,7 @@ class PolicyPlan:
     scope: Scope
     conditions: tuple[ConditionPlan, ...]
     amount_sql: str | None  # capped and rounded amount; read only where the policy is eligible
+    amount_fields: frozenset[str] = frozenset()  # listed as missing when NULL and the amount is NULL
 
     @property
     def id(self) -> str:
@@ -45,14 +46,25 @@ def fields_of(sql: str) -> frozenset[str]:
 
 
 def plan_policy(policy: Any, as_of: date) -> PolicyPlan:
-    from qinqing.rules import compile_policy
+    """Read the DuckDB SQL of each condition and of the amount out of the compiled policy.
+
+    A derived field's "missing" closure includes the stored fields it is computed from, as in
+    rules.compile._missing."""
+    from qinqing.rules.compile import compile_policy
 
     compiled = compile_policy(policy, DIALECT, as_of)
-    conditions = tuple(
-        ConditionPlan(c.id, c.sql, frozenset(getattr(c, "fields", None) or fields_of(c.sql)))
-        for c in compiled.conditions
-    )
-    return PolicyPlan(policy.id, scope_of(policy), conditions, compiled.amount_sql)
+
+    def closure(names: Iterable[str]) -> frozenset[str]:
+        out: set[str] = set()
+        for name in names:
+            out.add(name)
+            if name in compiled.derived:
+                out |= {c.name for c in compiled.derived[name].find_all(exp.Column)}
+        return frozenset(out)
+
+    conditions = tuple(ConditionPlan(c.id, c.sql, closure(c.fields)) for c in compiled.conditions)
+    amount_fields = closure(c.name for c in compiled.amount_tree.find_all(exp.Column))
+    return PolicyPlan(policy.id, scope_of(policy), conditions, compiled.amount_sql, amount_fields)
 
 
 def plan_policies(policies: Iterable[Any], as_of: date) -> list[PolicyPlan]:
@@ -63,4 +75,5 @@ def plan_policies(policies: Iterable[Any], as_of: date) -> list[PolicyPlan]:
 def plan_from_sql(policy_id: str, conditions: Sequence[tuple[str, str]], amount_sql: str | None,
                   scope: Scope = Scope("", None)) -> PolicyPlan:
     """A plan written directly in SQL (benchmarks' synthetic catalogues, kernel tests)."""
-    return PolicyPlan(policy_id, scope, tuple(ConditionPlan(i, s, fields_of(s)) for i, s in conditions), amount_sql)
+    return PolicyPlan(policy_id, scope, tuple(ConditionPlan(i, s, fields_of(s)) for i, s in conditions), amount_sql,
+                      fields_of(amount_sql) if amount_sql else frozenset())

@@ -62,7 +62,9 @@ class VectorisedMatcher:
     def __init__(self, policies: Sequence[Any], as_of: date, *, plans: Sequence[PolicyPlan] | None = None) -> None:
         self.as_of = as_of
         self.plans = list(plans) if plans is not None else plan_policies(policies, as_of)
-        self.fields = sorted({f for p in self.plans for c in p.conditions for f in c.fields})
+        read = {f for p in self.plans for c in p.conditions for f in c.fields} | {
+            f for p in self.plans for f in p.amount_fields}
+        self.fields = sorted(read, key=_schema_order)  # missing lists come out in schema order
         if len(self.fields) > 64:
             raise ValueError("more than 64 distinct fields read by conditions; widen the null mask")
         self.field_bit = {f: np.uint64(1) << np.uint64(i) for i, f in enumerate(self.fields)}
@@ -161,6 +163,7 @@ class VectorisedMatcher:
                 m |= np.where(hit, nulls & self._mask_of(cond.fields), np.uint64(0))
             missing[status == 1] = m
         failed = np.zeros(len(rows), dtype=np.uint64)
+        amount_null = np.zeros(len(rows), dtype=bool)
         if all_pairs:
             for bit, i in enumerate(idx):
                 failed |= np.where(_test(sl.false[i], rows), np.uint64(1) << np.uint64(bit), np.uint64(0))
@@ -172,6 +175,10 @@ class VectorisedMatcher:
             taken = full.take(pa.array(np.where(status == 0, rows, 0)))
             amount = pc.if_else(pa.array(status == 0), taken, amount)
             amount_total = pc.sum(amount).as_py() or Decimal(0)
+            amount_null = (status == 0) & np.asarray(pc.is_null(amount).to_numpy(zero_copy_only=False), dtype=bool)
+        if amount_null.any() and plan.amount_fields:
+            # An eligible pair whose amount cannot be computed lists the NULL inputs of the benefit.
+            missing[amount_null] |= sl.nullmask[rows[amount_null]] & self._mask_of(plan.amount_fields)
         table = pa.table({
             "uscc": sl.uscc.take(pa.array(rows)),
             "policy_id": pa.DictionaryArray.from_arrays(pa.array(np.zeros(len(rows), np.int32)),
@@ -201,6 +208,13 @@ class VectorisedMatcher:
 
 _COUNT_SCHEMA = pa.schema([("policy_id", pa.string()), ("eligible", pa.int64()), ("unknown", pa.int64()),
                            ("ineligible", pa.int64()), ("amount_total", pa.decimal128(38, 4))])
+
+
+def _schema_order(name: str) -> tuple[int, str]:
+    from qinqing.registry.schema import ALL_FIELDS
+
+    order = {f.name: i for i, f in enumerate(ALL_FIELDS)}
+    return (order.get(name, len(order)), name)
 
 
 def _empty_pairs() -> pa.Table:
