@@ -1,0 +1,86 @@
+"""Push lists (matches new since the previous run) and 免申即享 payout candidates, with exports.
+
+A push is owed for a pair eligible in the current run that was not eligible in the previous one.
+A payout candidate is an eligible pair of a 免申即享 policy with nothing missing: every condition
+was decided by data, so it can be paid without an application.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from qinqing.matching.results import ResultStore, StoreError
+
+AUTO_GRANT = "免申即享"
+HEADERS_ZH = {
+    "uscc": "统一社会信用代码",
+    "policy_id": "政策编号",
+    "title": "政策名称",
+    "status": "匹配结果",
+    "amount": "预计金额（万元）",
+    "missing": "缺少的数据",
+    "run_id": "匹配批次",
+}
+STATUS_ZH = {"eligible": "符合", "unknown": "待补充数据", "ineligible": "不符合"}
+
+
+def push_list(store: ResultStore) -> pa.Table:
+    """Eligible pairs of the current run that were not eligible in the previous run (all, if none)."""
+    current = store.current_run()
+    if current is None:
+        raise StoreError("尚无匹配结果：请先运行一次全量匹配（qinqing run full）")
+    previous = store.previous_run_id()
+    sql = "SELECT uscc, policy_id, status, amount, missing, run_id FROM matches WHERE status = 'eligible'"
+    if previous:
+        prev_path = str(store.runs_dir / f"{previous}.duckdb").replace("'", "''")
+        sql = (f"ATTACH '{prev_path}' AS prev (READ_ONLY); "
+               f"SELECT * FROM ({sql}) m WHERE NOT EXISTS (SELECT 1 FROM prev.matches p WHERE p.uscc = m.uscc "
+               "AND p.policy_id = m.policy_id AND p.status = 'eligible') ORDER BY uscc, policy_id")
+        try:
+            return store.arrow(sql)
+        finally:
+            store.arrow("DETACH prev")
+    return store.arrow(sql + " ORDER BY uscc, policy_id")
+
+
+def auto_grant_candidates(store: ResultStore, policies: Sequence[Any]) -> pa.Table:
+    """Eligible pairs of 免申即享 policies with every condition known, with their amounts."""
+    ids = [p.id for p in policies if getattr(p, "mode", None) == AUTO_GRANT]
+    return store.arrow(
+        "SELECT uscc, policy_id, status, amount, missing, run_id FROM matches WHERE status = 'eligible' "
+        "AND len(missing) = 0 AND policy_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY policy_id, uscc", [ids])
+
+
+def export(table: pa.Table, out: str | Path, titles: dict[str, str] | None = None) -> Path:
+    """Write a list to .xlsx or .csv (by extension) with Chinese headers."""
+    out = Path(out)
+    titles = titles or {}
+    columns = ["uscc", "policy_id", "title", "status", "amount", "missing", "run_id"]
+    rows = []
+    for r in table.to_pylist():
+        rows.append([r["uscc"], r["policy_id"], titles.get(r["policy_id"], ""), STATUS_ZH.get(r["status"], r["status"]),
+                     float(r["amount"]) if r["amount"] is not None else None, "、".join(r["missing"] or []),
+                     r["run_id"]])
+    header = [HEADERS_ZH[c] for c in columns]
+    if out.suffix.lower() == ".csv":
+        with open(out, "w", encoding="utf-8-sig", newline="") as fh:  # BOM: Excel opens UTF-8 Chinese correctly
+            writer = csv.writer(fh)
+            writer.writerow(header)
+            writer.writerows(rows)
+    elif out.suffix.lower() == ".xlsx":
+        import xlsxwriter
+
+        book = xlsxwriter.Workbook(str(out))
+        sheet = book.add_worksheet("名单")
+        sheet.write_row(0, 0, header)
+        for i, row in enumerate(rows, start=1):
+            sheet.write_row(i, 0, row)
+        book.close()
+    else:
+        raise ValueError(f"不支持的导出格式：{out.suffix}（请使用 .xlsx 或 .csv）")
+    return out

@@ -1,0 +1,73 @@
+"""Push lists, payout candidates, exports with Chinese headers, and the draft preview."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, replace
+from datetime import date
+from decimal import Decimal
+
+import openpyxl
+
+from qinqing.matching.engines.plan import PolicyPlan, plan_from_sql
+from qinqing.matching.lists import auto_grant_candidates, export, push_list
+from qinqing.matching.preview import preview
+from qinqing.matching.results import ResultStore
+from qinqing.matching.run import full_run
+from qinqing.matching.scope import Scope
+from tests.matching.test_run import registry
+
+AS_OF = date(2024, 6, 1)
+
+
+@dataclass(frozen=True)
+class Draft:  # a catalogue entry: the compiled plan plus what the lists need of the policy
+    plan: PolicyPlan
+    mode: str
+
+    @property
+    def id(self):
+        return self.plan.policy_id
+
+
+def plan(threshold):
+    return plan_from_sql("p", [("rev", f"revenue >= {threshold}"), ("honest", "NOT is_dishonest")],
+                         "least(revenue * 0.01, 50)", Scope("33", None))
+
+
+def test_push_list_holds_only_new_eligible_pairs(tmp_path):
+    store = ResultStore(tmp_path)
+    full_run([plan(5000)], registry(), store, AS_OF)
+    first = push_list(store)
+    assert first.num_rows == store.counts_by_policy()["p"].eligible  # no previous run: all are new
+    full_run([plan(3000)], registry(), store, AS_OF)  # a lower threshold adds eligible enterprises
+    new = push_list(store)
+    counts = store.counts_by_policy()["p"]
+    assert 0 < new.num_rows == counts.eligible - first.num_rows
+    assert not set(new.column("uscc").to_pylist()) & set(first.column("uscc").to_pylist())
+
+
+def test_auto_grant_candidates_and_exports(tmp_path):
+    store = ResultStore(tmp_path)
+    full_run([plan(3000)], registry(), store, AS_OF)
+    table = auto_grant_candidates(store, [Draft(plan(3000), "免申即享")])
+    assert table.num_rows == store.counts_by_policy()["p"].eligible
+    assert auto_grant_candidates(store, [Draft(plan(3000), "申报")]).num_rows == 0
+    with open(export(table, tmp_path / "l.csv", {"p": "测试政策"}), encoding="utf-8-sig") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0][:4] == ["统一社会信用代码", "政策编号", "政策名称", "匹配结果"]
+    assert rows[1][2:4] == ["测试政策", "符合"]
+    sheet = openpyxl.load_workbook(export(table, tmp_path / "l.xlsx")).active
+    assert sheet.cell(1, 5).value == "预计金额（万元）" and sheet.max_row == table.num_rows + 1
+
+
+def test_preview_counts_and_budget():
+    enterprises = registry()
+    draft = replace(plan(3000), policy_id="draft")
+    result = preview(draft, enterprises, AS_OF)
+    assert result.eligible > 0 and result.unknown > 0
+    assert result.evaluated == sum(1 for r in enterprises.column("region_code").to_pylist())
+    assert sum(r["eligible"] for r in result.by_region) == result.eligible
+    assert sum(r["amount"] for r in result.by_industry) == result.amount_total
+    assert result.amount_distribution[-1]["amount"] <= 50
+    assert len(result.sample) == 20 and result.sample[0]["status"] == "eligible"
