@@ -15,7 +15,6 @@ from qinqing.matching.preview import preview
 from qinqing.matching.results import ResultStore
 from qinqing.matching.run import full_run
 from qinqing.matching.scope import Scope
-from tests.matching.test_run import registry
 
 AS_OF = date(2024, 6, 1)
 
@@ -35,7 +34,7 @@ def plan(threshold):
                          "least(revenue * 0.01, 50)", Scope("33", None))
 
 
-def test_push_list_holds_only_new_eligible_pairs(tmp_path):
+def test_push_list_holds_only_new_eligible_pairs(tmp_path, registry):
     store = ResultStore(tmp_path)
     full_run([plan(5000)], registry(), store, AS_OF)
     first = push_list(store)
@@ -47,7 +46,7 @@ def test_push_list_holds_only_new_eligible_pairs(tmp_path):
     assert not set(new.column("uscc").to_pylist()) & set(first.column("uscc").to_pylist())
 
 
-def test_auto_grant_candidates_and_exports(tmp_path):
+def test_auto_grant_candidates_and_exports(tmp_path, registry):
     store = ResultStore(tmp_path)
     full_run([plan(3000)], registry(), store, AS_OF)
     table = auto_grant_candidates(store, [Draft(plan(3000), "免申即享")])
@@ -61,7 +60,7 @@ def test_auto_grant_candidates_and_exports(tmp_path):
     assert sheet.cell(1, 5).value == "预计金额（万元）" and sheet.max_row == table.num_rows + 1
 
 
-def test_preview_counts_and_budget():
+def test_preview_counts_and_budget(registry):
     enterprises = registry()
     draft = replace(plan(3000), policy_id="draft")
     result = preview(draft, enterprises, AS_OF)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
 import pyarrow as pa
 
@@ -13,21 +12,6 @@ from qinqing.matching.run import full_run, rematch_enterprise, rematch_policy
 from qinqing.matching.scope import Scope
 
 AS_OF = date(2024, 6, 1)
-
-
-def registry(n=400, seed=1):
-    import numpy as np
-
-    rng = np.random.default_rng(seed)
-    regions = ["330106", "330108", "330212", "330302", None]
-    return pa.table({
-        "uscc": [f"U{i:05d}" for i in range(n)],
-        "region_code": [regions[i] for i in rng.integers(0, len(regions), n)],
-        "industry_code": [["C3911", "C2611", "I6510", None][i] for i in rng.integers(0, 4, n)],
-        "revenue": [None if r < 0.2 else Decimal(int(r * 10000)) for r in rng.random(n)],
-        "employees": [None if r < 0.2 else int(r * 500) for r in rng.random(n)],
-        "is_dishonest": [None if r < 0.1 else bool(r > 0.9) for r in rng.random(n)],
-    })
 
 
 def catalogue(threshold=2000):
@@ -47,7 +31,7 @@ def snapshot(store, usccs):
     return sorted((m.uscc, m.policy_id, m.status, m.amount, m.missing) for u in usccs for m in store.matches_for(u))
 
 
-def test_full_run_publishes_counts_and_pairs(tmp_path):
+def test_full_run_publishes_counts_and_pairs(tmp_path, registry):
     store = ResultStore(tmp_path)
     summary = full_run(catalogue(), registry(), store, AS_OF)
     counts = store.counts_by_policy()
@@ -61,7 +45,7 @@ def test_full_run_publishes_counts_and_pairs(tmp_path):
     assert x.eligible + x.unknown + x.ineligible == in_scope
 
 
-def test_incremental_enterprise_equals_full_run(tmp_path):
+def test_incremental_enterprise_equals_full_run(tmp_path, registry):
     before, after = registry(seed=1), registry(seed=2)  # every field of every enterprise changed
     changed = [3, 17, 250]
     mixed = pa.concat_tables([before.take([i for i in range(before.num_rows) if i not in changed]),
@@ -74,7 +58,7 @@ def test_incremental_enterprise_equals_full_run(tmp_path):
     assert snapshot(incremental, usccs) == snapshot(full, usccs)
 
 
-def test_incremental_policy_equals_full_run(tmp_path):
+def test_incremental_policy_equals_full_run(tmp_path, registry):
     enterprises = registry()
     changed = catalogue(threshold=500)
     incremental, full = ResultStore(tmp_path / "inc"), ResultStore(tmp_path / "full")
