@@ -1,0 +1,197 @@
+"""The policy catalogue store: policies as YAML text with metadata, versions, draft and published."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy.engine import Connection, Engine, RowMapping
+
+from qinqing.catalogue.errors import PolicyNotFound, PolicyOwnedElsewhere
+from qinqing.catalogue.parse import parse_policy
+from qinqing.catalogue.tables import policies, versions
+from qinqing.rules.model import Policy
+
+
+@dataclass(frozen=True)
+class PolicyEntry:
+    """One version of a policy with its ownership and publication state."""
+
+    policy_id: str
+    version: int
+    department: str
+    title: str
+    issuer: str
+    level: str
+    region_code: str
+    industries: tuple[str, ...]
+    support_type: str
+    mode: str
+    valid_from: date
+    valid_to: date | None
+    budget: Decimal | None
+    yaml_text: str
+    draft_version: int
+    published_version: int | None
+    updated_at: datetime
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_version is not None
+
+    @property
+    def has_unpublished_changes(self) -> bool:
+        return self.published_version != self.draft_version
+
+    @property
+    def status_label(self) -> str:
+        if self.published_version is None:
+            return "草稿"
+        return "已发布（有未发布的修改）" if self.has_unpublished_changes else "已发布"
+
+    def valid_on(self, day: date) -> bool:
+        return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
+
+
+_COLUMNS = (
+    policies.c.policy_id,
+    versions.c.version,
+    policies.c.department,
+    versions.c.title,
+    versions.c.issuer,
+    versions.c.level,
+    versions.c.region_code,
+    versions.c.industries,
+    versions.c.support_type,
+    versions.c.mode,
+    versions.c.valid_from,
+    versions.c.valid_to,
+    versions.c.budget,
+    versions.c.yaml_text,
+    policies.c.draft_version,
+    policies.c.published_version,
+    policies.c.updated_at,
+)
+
+
+def _entry(row: RowMapping) -> PolicyEntry:
+    values = dict(row)
+    values["industries"] = tuple(values["industries"].split())
+    return PolicyEntry(**values)
+
+
+def _select(version_column):
+    return select(*_COLUMNS).join(
+        versions, and_(versions.c.policy_id == policies.c.policy_id, versions.c.version == version_column)
+    )
+
+
+class CatalogueStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def save(self, yaml_text: str, *, department: str, author: str, filename: str = "<editor>") -> PolicyEntry:
+        """Validate and store ``yaml_text`` as the policy's new draft version (creating the policy if new).
+
+        A policy belongs to the department that first saved it; saving it under another raises.
+        """
+        policy = parse_policy(yaml_text, filename)
+        now = datetime.now(UTC)
+        with self.engine.begin() as conn:
+            current = conn.execute(
+                select(policies).where(policies.c.policy_id == policy.id).with_for_update()
+            ).mappings().first()
+            if current is None:
+                version = 1
+                conn.execute(
+                    insert(policies).values(
+                        policy_id=policy.id, department=department, draft_version=1, published_version=None,
+                        created_at=now, updated_at=now,
+                    )
+                )
+            else:
+                if current["department"] != department:
+                    raise PolicyOwnedElsewhere(
+                        f"政策 {policy.id} 属于{current['department']}，不能以{department}的名义保存。",
+                        policy_id=policy.id, department=current["department"],
+                    )
+                version = _next_version(conn, policy.id)
+                conn.execute(
+                    update(policies).where(policies.c.policy_id == policy.id).values(draft_version=version, updated_at=now)
+                )
+            conn.execute(insert(versions).values(**_version_values(policy, yaml_text, version, author, now)))
+        return self.get(policy.id)
+
+    def publish(self, policy_id: str) -> PolicyEntry:
+        """Make the current draft the published version."""
+        now = datetime.now(UTC)
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(policies)
+                .where(policies.c.policy_id == policy_id)
+                .values(published_version=policies.c.draft_version, published_at=now, updated_at=now)
+            )
+            if result.rowcount == 0:
+                raise PolicyNotFound(policy_id)
+        return self.get(policy_id, published=True)
+
+    def get(self, policy_id: str, *, published: bool = False) -> PolicyEntry:
+        """The draft (default) or the published version of a policy."""
+        column = policies.c.published_version if published else policies.c.draft_version
+        with self.engine.connect() as conn:
+            row = conn.execute(_select(column).where(policies.c.policy_id == policy_id)).mappings().first()
+        if row is None:
+            raise PolicyNotFound(policy_id)
+        return _entry(row)
+
+    def department_of(self, policy_id: str) -> str | None:
+        with self.engine.connect() as conn:
+            return conn.execute(select(policies.c.department).where(policies.c.policy_id == policy_id)).scalar()
+
+    def published(self) -> list[PolicyEntry]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(_select(policies.c.published_version).order_by(policies.c.policy_id)).mappings().all()
+        return [_entry(r) for r in rows]
+
+    def drafts(self, department: str | None = None) -> list[PolicyEntry]:
+        """The latest version of every policy (of one department when given)."""
+        query = _select(policies.c.draft_version).order_by(policies.c.updated_at.desc(), policies.c.policy_id)
+        if department is not None:
+            query = query.where(policies.c.department == department)
+        with self.engine.connect() as conn:
+            return [_entry(r) for r in conn.execute(query).mappings().all()]
+
+    def revision(self) -> tuple[int, int]:
+        """Changes whenever the published catalogue changes: (policies published, sum of their versions)."""
+        with self.engine.connect() as conn:
+            count, total = conn.execute(
+                select(func.count(policies.c.published_version), func.coalesce(func.sum(policies.c.published_version), 0))
+            ).one()
+        return int(count), int(total)
+
+
+def _next_version(conn: Connection, policy_id: str) -> int:
+    latest = conn.execute(select(func.max(versions.c.version)).where(versions.c.policy_id == policy_id)).scalar()
+    return int(latest or 0) + 1
+
+
+def _version_values(policy: Policy, yaml_text: str, version: int, author: str, now: datetime) -> dict:
+    return {
+        "policy_id": policy.id,
+        "version": version,
+        "yaml_text": yaml_text,
+        "title": policy.title,
+        "issuer": policy.issuer,
+        "level": policy.level,
+        "region_code": policy.region,
+        "industries": " ".join(policy.industries),
+        "support_type": policy.support_type,
+        "mode": policy.mode,
+        "valid_from": policy.valid_from,
+        "valid_to": policy.valid_to,
+        "budget": policy.budget,
+        "created_at": now,
+        "created_by": author,
+    }

@@ -1,0 +1,55 @@
+"""Tables of the policy catalogue (created by the alembic branch in qinqing/migrations/catalogue).
+
+A policy is a row in ``catalogue_policies`` (its owner and which version is the draft and which is
+published) plus one append-only row per saved version in ``catalogue_versions`` holding the YAML
+text and the metadata the browse filters need.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+policies = Table(
+    "catalogue_policies",
+    metadata,
+    Column("policy_id", String(128), primary_key=True),
+    Column("department", String(128), nullable=False),
+    Column("draft_version", Integer, nullable=False),
+    Column("published_version", Integer, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("published_at", DateTime(timezone=True), nullable=True),
+)
+
+versions = Table(
+    "catalogue_versions",
+    metadata,
+    Column("policy_id", String(128), ForeignKey("catalogue_policies.policy_id", ondelete="CASCADE"), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("yaml_text", Text, nullable=False),
+    Column("title", String(512), nullable=False),
+    Column("issuer", String(256), nullable=False),
+    Column("level", String(8), nullable=False),
+    Column("region_code", String(6), nullable=False),
+    Column("industries", String(512), nullable=False),  # space-separated GB/T 4754 prefixes; "" = all
+    Column("support_type", String(64), nullable=False),
+    Column("mode", String(16), nullable=False),
+    Column("valid_from", Date, nullable=False),
+    Column("valid_to", Date, nullable=True),
+    Column("budget", Numeric(18, 4), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(64), nullable=False),
+)

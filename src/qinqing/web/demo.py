@@ -1,0 +1,89 @@
+"""Demo accounts for `qinqing demo`: enterprise users for a few sample enterprises, an officer, a supervisor
+and an admin, all with one printed password."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from qinqing.accounts import AccountService, Role
+from qinqing.accounts.errors import UserExists
+from qinqing.catalogue import CatalogueStore
+from qinqing.registry.tables import enterprises
+
+DEMO_PASSWORD = "qinqing-demo"
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    username: str
+    password: str
+    role: str
+    note: str  # the enterprise, or the department
+
+    def line(self) -> str:
+        return f"{self.role:<11} {self.username:<12} {self.password:<14} {self.note}"
+
+
+def sample_enterprises(engine: Engine, results: Any | None = None, count: int = 3) -> list[str]:
+    """Enterprises worth showing: those with most eligible matches in the results store, else the first ones."""
+    if results is not None and results.current_run() is not None:
+        table = results.arrow(
+            "SELECT uscc FROM matches WHERE status = 'eligible' GROUP BY uscc ORDER BY count(*) DESC, uscc LIMIT ?",
+            [count],
+        )
+        found = table.column("uscc").to_pylist()
+        if found:
+            return found
+    with engine.connect() as conn:
+        return list(conn.execute(select(enterprises.c.uscc).order_by(enterprises.c.uscc).limit(count)).scalars())
+
+
+def busiest_department(engine: Engine) -> tuple[str, str] | None:
+    """(department, region) owning the most policies in the catalogue, for the demo officer."""
+    drafts = CatalogueStore(engine).drafts()
+    if not drafts:
+        return None
+    department, _ = Counter(e.department for e in drafts).most_common(1)[0]
+    region = next(e.region_code for e in drafts if e.department == department)
+    return department, region
+
+
+def demo_seed(engine: Engine, usccs: Sequence[str] | None = None, *, results: Any | None = None,
+              officer_department: str | None = None, officer_region: str | None = None,
+              password: str = DEMO_PASSWORD) -> list[DemoLogin]:
+    """Create the demo accounts (existing ones are kept) and return their logins.
+
+    ``usccs``: the enterprises to make users for (default: :func:`sample_enterprises`). The officer
+    belongs to ``officer_department``/``officer_region`` (default: the department owning most catalogue
+    policies), so it can edit and publish those policies.
+    """
+    accounts = AccountService(engine)
+    usccs = list(usccs) if usccs is not None else sample_enterprises(engine, results)
+    if officer_department is None:
+        officer_department, officer_region = busiest_department(engine) or ("演示政策部门", officer_region or "100000")
+    with engine.connect() as conn:
+        names = dict(conn.execute(select(enterprises.c.uscc, enterprises.c.name).where(enterprises.c.uscc.in_(usccs))).all())
+    wanted = [
+        (f"ent{i}", Role.ENTERPRISE, names.get(uscc) or uscc, {"uscc": uscc}, f"{uscc} {names.get(uscc) or ''}".strip())
+        for i, uscc in enumerate(usccs, start=1)
+    ]
+    wanted += [
+        ("officer", Role.OFFICER, f"{officer_department}（演示）",
+         {"department": officer_department, "region_code": officer_region or "100000"}, officer_department),
+        ("supervisor", Role.SUPERVISOR, "营商办督查员", {}, "营商办"),
+        ("admin", Role.ADMIN, "系统管理员", {}, "全部"),
+    ]
+    logins = []
+    for username, role, display, binding, note in wanted:
+        try:
+            accounts.create_user(username, password, role, display, **binding)
+        except UserExists:
+            pass
+        logins.append(DemoLogin(username, password, role.value, note))
+    return logins

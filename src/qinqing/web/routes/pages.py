@@ -1,0 +1,25 @@
+"""The home page: each role lands on its main page."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import RedirectResponse
+
+from qinqing.accounts.authz import Role, require_login
+from qinqing.web.deps import CurrentPrincipal
+
+router = APIRouter(include_in_schema=False)
+
+HOME_BY_ROLE = {
+    Role.OFFICER: "/officer/policies",
+    Role.SUPERVISOR: "/policies",
+    Role.ADMIN: "/officer/policies",
+}
+
+
+@router.get("/")
+def home(principal: CurrentPrincipal):
+    p = require_login(principal)
+    if p.role is Role.ENTERPRISE:
+        return RedirectResponse(f"/enterprises/{p.uscc}/policies", status_code=303)
+    return RedirectResponse(HOME_BY_ROLE[p.role], status_code=303)

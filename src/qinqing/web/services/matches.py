@@ -1,0 +1,173 @@
+"""我的政策: what one enterprise qualifies for, may qualify for (missing data), and why, condition by condition.
+
+The list comes from the matching results store when one is configured and has a run; each policy's
+explanation is the rules engine's trace for this one enterprise. Without a store, every published
+policy is evaluated for the enterprise directly (the same semantics, a few ms per policy).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from qinqing.accounts.authz import Principal
+from qinqing.registry.schema import FIELDS_BY_NAME, STORED_NAMES
+from qinqing.rules.model import Policy
+from qinqing.web.services.library import LibraryItem, PolicyLibrary
+from qinqing.web.services.profile import ProfileService, show_value
+
+RESULT_LABELS = {True: "符合", False: "不符合", None: "未知"}
+
+
+@dataclass(frozen=True)
+class ConditionRow:
+    id: str
+    clause: str
+    expr: str
+    result: bool | None
+    values: dict[str, str]
+
+    @property
+    def label(self) -> str:
+        return RESULT_LABELS[self.result]
+
+    def as_json(self) -> dict[str, Any]:
+        return {"id": self.id, "clause": self.clause, "expr": self.expr, "result": self.label, "values": self.values}
+
+
+@dataclass(frozen=True)
+class MissingField:
+    name: str
+    label: str
+    department: str
+
+    @property
+    def how_to_supply(self) -> str:
+        return f"请{self.department}共享“{self.label}”数据，或在申报时提供相应证明材料。"
+
+    def as_json(self) -> dict[str, Any]:
+        return {"field": self.name, "label": self.label, "department": self.department, "how_to_supply": self.how_to_supply}
+
+
+@dataclass(frozen=True)
+class MatchView:
+    item: LibraryItem
+    status: str  # eligible | unknown | ineligible
+    amount: Decimal | None
+    failed: tuple[str, ...]
+    missing: list[MissingField]
+    conditions: list[ConditionRow] = field(default_factory=list)
+
+    @property
+    def policy(self) -> Policy:
+        return self.item.policy
+
+    def as_json(self) -> dict[str, Any]:
+        p = self.policy
+        return {
+            "policy_id": p.id, "title": p.title, "issuer": p.issuer, "mode": p.mode, "support_type": p.support_type,
+            "status": self.status, "amount": str(self.amount) if self.amount is not None else None,
+            "failed": list(self.failed), "missing": [m.as_json() for m in self.missing],
+            "materials": list(p.materials), "conditions": [c.as_json() for c in self.conditions],
+        }
+
+
+@dataclass(frozen=True)
+class MyPolicies:
+    uscc: str
+    name: str
+    as_of: date
+    eligible: list[MatchView]
+    unknown: list[MatchView]
+    source: str  # "results store run <id>" or "direct evaluation"
+
+    @property
+    def total_amount(self) -> Decimal:
+        return sum((m.amount or Decimal(0) for m in self.eligible), Decimal(0))
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "uscc": self.uscc, "name": self.name, "as_of": self.as_of.isoformat(), "source": self.source,
+            "total_amount": str(self.total_amount),
+            "eligible": [m.as_json() for m in self.eligible], "unknown": [m.as_json() for m in self.unknown],
+        }
+
+
+def missing_field(name: str) -> MissingField:
+    f = FIELDS_BY_NAME.get(name)
+    if f is None:
+        return MissingField(name, name, "主管部门")
+    return MissingField(name, f.label_zh, f.department)
+
+
+def _result(value: Any) -> bool | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return value
+    text = str(getattr(value, "value", value)).lower()
+    if text in {"true", "met", "符合", "1", "yes"}:
+        return True
+    if text in {"false", "not_met", "notmet", "不符合", "0", "no"}:
+        return False
+    return None
+
+
+def condition_rows(trace: Any) -> list[ConditionRow]:
+    rows = []
+    for t in trace or ():
+        values = getattr(t, "values", None) or {}
+        shown = {}
+        for name, value in dict(values).items():
+            f = FIELDS_BY_NAME.get(name)
+            shown[f.label_zh if f else name] = show_value(f, value) if f else ("未知（缺数据）" if value is None else str(value))
+        rows.append(ConditionRow(t.id, getattr(t, "clause", "") or "", getattr(t, "expr", "") or "", _result(t.result), shown))
+    return rows
+
+
+class MatchService:
+    def __init__(self, library: PolicyLibrary, profiles: ProfileService, results: Any | None = None) -> None:
+        self.library = library
+        self.profiles = profiles
+        self.results = results  # a qinqing.matching.results.ResultStore, or None
+
+    def for_enterprise(self, principal: Principal | None, uscc: str, as_of: date) -> MyPolicies:
+        facts = self.profiles.facts(principal, uscc, as_of)  # authorisation happens here
+        items = {i.policy.id: i for i in self.library.items()}
+        candidates, source = self._candidates(uscc, items, as_of)
+        eligible, unknown = [], []
+        for item in candidates:
+            view = self.explain(item, facts, as_of)
+            if view.status == "eligible":
+                eligible.append(view)
+            elif view.status == "unknown":
+                unknown.append(view)
+        eligible.sort(key=lambda m: (-(m.amount or 0), m.policy.id))
+        unknown.sort(key=lambda m: (len(m.missing), m.policy.id))
+        return MyPolicies(uscc, facts.get("name") or uscc, as_of, eligible, unknown, source)
+
+    def _candidates(self, uscc: str, items: dict[str, LibraryItem], as_of: date) -> tuple[list[LibraryItem], str]:
+        run = self.results.current_run() if self.results is not None else None
+        if run is None:
+            # As the matching runs do: a policy outside its validity window is not offered.
+            return [i for i in items.values() if i.policy.valid_on(as_of)], "direct evaluation"
+        kept = [items[m.policy_id] for m in self.results.matches_for(uscc) if m.policy_id in items]
+        return kept, f"results store run {run.run_id}"
+
+    def explain(self, item: LibraryItem, facts: dict[str, Any], as_of: date) -> MatchView:
+        from qinqing.rules import evaluate
+
+        # The rules engine derives size_class, age_years, … itself from the stored fields.
+        stored = {k: v for k, v in facts.items() if k in STORED_NAMES and v is not None}
+        outcome = evaluate(item.policy, stored, as_of)
+        status = str(getattr(outcome.status, "value", outcome.status))
+        return MatchView(
+            item=item,
+            status=status,
+            amount=outcome.amount,
+            failed=tuple(outcome.failed or ()),
+            missing=[missing_field(n) for n in (outcome.missing or ())],
+            conditions=condition_rows(outcome.trace),
+        )
