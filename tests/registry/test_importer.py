@@ -310,3 +310,35 @@ def test_row_checks(cells, expected):
     assert len(problems) == len(expected)
     if not expected:
         assert record["uscc"] == A
+
+
+# --- the command line -----------------------------------------------------------------------
+
+from typer.testing import CliRunner  # noqa: E402
+
+from qinqing.cli import app  # noqa: E402
+
+
+def test_cli_generate_import_validate_show(tmp_path, database_url):
+    runner = CliRunner()
+    data = tmp_path / "r.csv"
+    assert runner.invoke(app, ["registry", "generate", "--n", "300", "--seed", "2", "--out", str(data)]).exit_code == 0
+    result = runner.invoke(app, ["registry", "import", str(data), "--database-url", database_url])
+    assert result.exit_code == 0, result.output
+    assert "读取 300 行，入库 300 行，拒绝 0 行" in result.output
+    bad = write_csv(tmp_path / "bad.csv", HEADERS, GOOD_AND_BAD, "gbk")
+    result = runner.invoke(app, ["registry", "validate", str(bad), "--report", str(tmp_path / "rep.csv")])
+    assert result.exit_code == 1 and "读取 8 行，通过校验 3 行，拒绝 5 行" in result.output
+    assert len(read_report(tmp_path / "rep.csv")) == len(EXPECTED_PROBLEMS)
+    code = list(csv.reader(data.open(encoding="utf-8-sig")))[1][0]
+    result = runner.invoke(app, ["registry", "show", code, "--as-of", "2025-01-01", "--database-url", database_url])
+    assert result.exit_code == 0, result.output
+    assert code in result.output and "企业规模（派生）" in result.output and "成立年限" in result.output
+    missing = runner.invoke(app, ["registry", "show", A, "--database-url", database_url])
+    assert missing.exit_code == 1 and "未找到" in missing.output
+
+
+def test_cli_names_the_file_without_uscc_column(tmp_path):
+    path = write_csv(tmp_path / "名单.csv", ["企业名称"], [["杭州甲"]], "utf-8")
+    result = CliRunner().invoke(app, ["registry", "validate", str(path)])
+    assert result.exit_code == 2 and "名单.csv" in result.output and "统一社会信用代码" in result.output
