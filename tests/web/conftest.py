@@ -4,6 +4,7 @@ whose outcomes were worked out by hand, one user per role, and a TestClient per 
 from __future__ import annotations
 
 import re
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -42,14 +43,41 @@ ENTERPRISES = [
 HLJ_DEPARTMENT = "黑龙江省工业和信息化厅"
 
 
-@pytest.fixture
-def web_engine(tmp_path):
-    url = f"sqlite:///{tmp_path / 'web.db'}"
+USERS = {
+    "ent": ("ent_eligible", Role.ENTERPRISE, "示例制造", {"uscc": ELIGIBLE}),
+    "ent_unknown": ("ent_unknown", Role.ENTERPRISE, "数据待补", {"uscc": UNKNOWN}),
+    "officer": ("officer_hlj", Role.OFFICER, "黑龙江工信厅", {"department": HLJ_DEPARTMENT, "region_code": "230000"}),
+    "officer_other": ("officer_zj", Role.OFFICER, "浙江经信厅",
+                      {"department": "浙江省经济和信息化厅", "region_code": "330000"}),
+    "supervisor": ("supervisor", Role.SUPERVISOR, "督查员", {}),
+    "admin": ("admin", Role.ADMIN, "管理员", {}),
+}
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory) -> Path:
+    """A migrated, seeded database built once; each test gets its own copy (argon2 hashing is slow on purpose)."""
+    path = tmp_path_factory.mktemp("web-template") / "web.db"
+    url = f"sqlite:///{path}"
     migrate(url)
     engine = make_engine(url)
     upsert_enterprises(engine, ENTERPRISES)
     report = load_directory(CatalogueStore(engine), HLJ)
     assert not report.errors, report.errors
+    accounts = AccountService(engine)
+    for username, role, display, binding in USERS.values():
+        accounts.create_user(username, PASSWORD, role, display, **binding)
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path
+
+
+@pytest.fixture
+def web_engine(template_db, tmp_path):
+    path = tmp_path / "web.db"
+    shutil.copyfile(template_db, path)
+    engine = make_engine(f"sqlite:///{path}")
     yield engine
     engine.dispose()
 
@@ -57,16 +85,8 @@ def web_engine(tmp_path):
 @pytest.fixture
 def users(web_engine):
     accounts = AccountService(web_engine)
-    return {
-        "ent": accounts.create_user("ent_eligible", PASSWORD, Role.ENTERPRISE, "示例制造", uscc=ELIGIBLE),
-        "ent_unknown": accounts.create_user("ent_unknown", PASSWORD, Role.ENTERPRISE, "数据待补", uscc=UNKNOWN),
-        "officer": accounts.create_user("officer_hlj", PASSWORD, Role.OFFICER, "黑龙江工信厅",
-                                        department=HLJ_DEPARTMENT, region_code="230000"),
-        "officer_other": accounts.create_user("officer_zj", PASSWORD, Role.OFFICER, "浙江经信厅",
-                                              department="浙江省经济和信息化厅", region_code="330000"),
-        "supervisor": accounts.create_user("supervisor", PASSWORD, Role.SUPERVISOR, "督查员"),
-        "admin": accounts.create_user("admin", PASSWORD, Role.ADMIN, "管理员"),
-    }
+    by_name = {p.username: p for p in accounts.list_users()}
+    return {key: by_name[username] for key, (username, *_rest) in USERS.items()}
 
 
 @pytest.fixture

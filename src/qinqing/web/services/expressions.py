@@ -51,7 +51,7 @@ def check_expression(expr: str, kind: str = "condition") -> list[ExpressionProbl
 
     if not expr.strip():
         return [ExpressionProblem("表达式为空。", 1, 1)]
-    condition, benefit = (expr, "0") if kind == "condition" else ("TRUE", expr)
+    condition, benefit = (expr, '"0"') if kind == "condition" else ('"TRUE"', expr)
     text = _TEMPLATE.format(condition=_block(condition) if kind == "condition" else condition,
                             benefit=_block(benefit) if kind != "condition" else benefit)
     first_line = text.splitlines().index("    expr: |-") + 2 if kind == "condition" else (
