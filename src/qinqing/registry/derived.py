@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from functools import cache
 from typing import Any
 
 import sqlglot.expressions as exp
@@ -116,7 +117,9 @@ def _row_class_sql(row: size.SizeRow) -> exp.Expression:
     return case.else_(exp.Literal.string(size.CLASSES[3]))
 
 
+@cache
 def _size_class_sql() -> exp.Expression:
+    # Built once: it does not depend on the reference date, and sqlglot's builders are slow.
     case = exp.Case()
     for prefix, row in size.prefixes():
         case = case.when(
@@ -127,7 +130,7 @@ def _size_class_sql() -> exp.Expression:
 
 def derived_sql(as_of: date) -> dict[str, exp.Expression]:
     """One SQL expression per derived field, over the stored column names."""
-    expressions: dict[str, exp.Expression] = {"size_class": _size_class_sql(), "age_years": _age_sql(as_of)}
+    expressions: dict[str, exp.Expression] = {"size_class": _size_class_sql().copy(), "age_years": _age_sql(as_of)}
     for name, (num, den, minus_one) in _RATIOS.items():
         expressions[name] = _ratio_sql(num, den, minus_one)
     return {name: expressions[name] for name in DERIVED_NAMES}
