@@ -35,23 +35,23 @@ HEADERS = ["统一社会信用代码", "企业名称", "行政区划代码", "�
            "营业收入（万元）", "是否规上", "高企认定年份", "备注"]
 GOOD_AND_BAD = [
     # row 2: good
-    [A, "杭州甲科技有限公司", "330106", "0111", "2015/3/5", "120", "12,345.5", "是", "2022", "x"],
+    [A, "杭州甲科技有限公司", "330106", "3911", "2015/3/5", "120", "12,345.5", "是", "2022", "x"],
     # row 3: good, empty cells stay NULL
-    [B, "杭州乙贸易有限公司", "330106", "A0112", "20180101", "", "", "否", "", ""],
+    [B, "杭州乙贸易有限公司", "330106", "F5211", "20180101", "", "", "否", "", ""],
     # row 4: bad check digit and bad employees
-    ["91330102708461136K", "坏代码公司", "330102", "A0111", "2020-01-01", "-3", "10", "Y", "", ""],
+    ["91330102708461136K", "坏代码公司", "330102", "C3911", "2020-01-01", "-3", "10", "Y", "", ""],
     # row 5: bad date and bad boolean
-    [C, "杭州丙有限公司", "330102", "A0111", "2020-02-30", "5", "1", "也许", "", ""],
+    [C, "杭州丙有限公司", "330102", "C3911", "2020-02-30", "5", "1", "也许", "", ""],
     # row 6: duplicate of row 2
-    [A, "杭州甲科技有限公司（重复）", "330106", "A0111", "2015-03-05", "1", "1", "是", "", ""],
+    [A, "杭州甲科技有限公司（重复）", "330106", "C3911", "2015-03-05", "1", "1", "是", "", ""],
     # row 7: blank row, skipped and not counted
     ["", "", "", "", "", "", "", "", "", ""],
     # row 8: unknown region, future establishment, certificate before establishment
-    [D, "兰溪丁有限公司", "339999", "A0111", "2030-01-01", "5", "1", "否", "", ""],
+    [D, "兰溪丁有限公司", "339999", "C3911", "2030-01-01", "5", "1", "否", "", ""],
     # row 9: good, from 黑龙江
-    [E, "哈尔滨戊有限公司", "230103", "A0111", "2010-05-06", "30", "2000", "1", "2010", ""],
+    [E, "哈尔滨戊有限公司", "230103", "C3911", "2010-05-06", "30", "2000", "1", "2010", ""],
     # row 10: missing uscc
-    ["", "无代码公司", "230103", "A0111", "2010-05-06", "30", "2000", "1", "", ""],
+    ["", "无代码公司", "230103", "C3911", "2010-05-06", "30", "2000", "1", "", ""],
 ]
 EXPECTED_PROBLEMS = [
     (4, "统一社会信用代码", "91330102708461136K", "第18位校验码"),
@@ -91,7 +91,7 @@ def test_csv_in_any_encoding_stores_good_rows_and_reports_bad_ones(engine, tmp_p
     assert store.count_enterprises(engine) == 3
     a = store.get_enterprise(engine, A)
     assert (a["industry_code"], a["established_on"], a["employees"], a["revenue"], a["is_above_scale"],
-            a["high_tech_cert_year"]) == ("A0111", date(2015, 3, 5), 120, Decimal("12345.5"), True, 2022)
+            a["high_tech_cert_year"]) == ("C3911", date(2015, 3, 5), 120, Decimal("12345.5"), True, 2022)
     b = store.get_enterprise(engine, B)
     assert (b["employees"], b["revenue"], b["high_tech_cert_year"], b["is_above_scale"]) == (None, None, None, False)
     assert store.get_enterprise(engine, E)["is_above_scale"] is True

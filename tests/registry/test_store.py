@@ -124,3 +124,14 @@ def test_to_arrow_is_typed_by_the_schema(engine):
     only_b = store.to_arrow(engine, usccs=[ROW_B["uscc"], "91330106MA27XXXX9Z"])
     assert only_b.column("uscc").to_pylist() == [ROW_B["uscc"]]
     assert only_b.column("employees").type == pa.int64()
+
+
+def test_enterprise_with_derived(engine):
+    store.upsert_enterprises(engine, [ROW_A])
+    profile = store.enterprise_with_derived(engine, ROW_A["uscc"], date(2024, 3, 4))
+    assert profile["name"] == ROW_A["name"]
+    assert profile["age_years"] == 8  # 2015-03-05 → 2024-03-04: one day short of 9 years
+    assert profile["size_class"] == "小型"  # 工业: 20 ≤ 120 < 300 employees, 300 ≤ 12,345.7 < 40,000 万元
+    assert profile["revenue_growth"] is None  # revenue_prev is 0: no growth rate, and not 0
+    assert profile["rd_intensity"] is None  # rd_expense unknown
+    assert store.enterprise_with_derived(engine, "91330106MA27XXXX9Z", date(2024, 3, 4)) is None
