@@ -150,24 +150,65 @@ def test_age_sql_uses_no_function_missing_in_sqlite() -> None:
     assert "YEAR(" not in sql and "MONTH(" not in sql and "STRFTIME" in sql
 
 
-@pytest.mark.parametrize(
-    "row",
-    [
-        {"industry_code": "C3911", "established_on": "2020-02-29", "employees": 300, "revenue": 2000.0, "revenue_prev": 1600.0},
-        {"industry_code": "K7010", "established_on": "2015-03-02", "revenue": 1000.0, "total_assets": 5000.0, "rd_expense": 50.0},
-        {"industry_code": "J6621", "established_on": None, "revenue": 0.0, "rd_expense": 3.0, "rd_expense_prev": 0.0},
-        {"industry_code": "G5920", "employees": 99, "revenue": 30000.0, "industrial_output": 8.0, "industrial_output_prev": 10.0},
-    ],
-)
-def test_sql_on_sqlite_agrees_with_python(row: dict[str, Any]) -> None:
-    con = sqlite3.connect(":memory:")
+SAMPLE_ROWS = [
+    {"industry_code": "C3911", "established_on": date(2020, 2, 29), "employees": 300, "revenue": Decimal("2000"), "revenue_prev": Decimal("1600")},
+    {"industry_code": "K7010", "established_on": date(2015, 3, 2), "revenue": Decimal("1000"), "total_assets": Decimal("5000"), "rd_expense": Decimal("50")},
+    {"industry_code": "J6621", "established_on": None, "revenue": Decimal("0"), "rd_expense": Decimal("3"), "rd_expense_prev": Decimal("0")},
+    {"industry_code": "G5920", "established_on": date(2015, 3, 1), "employees": 99, "revenue": Decimal("30000"), "industrial_output": Decimal("8"), "industrial_output_prev": Decimal("10")},
+    {"industry_code": None, "established_on": date(1999, 12, 31), "employees": None, "revenue": Decimal("-5.5"), "revenue_prev": Decimal("2.25")},
+]
+
+
+def _check_rows(got: list[tuple[Any, ...]], as_of: date = AS_OF) -> None:
+    assert len(got) == len(SAMPLE_ROWS)
+    for row, values in zip(SAMPLE_ROWS, got):
+        expected = derived.derive(row, as_of)
+        for name, value in zip(derived.DERIVED_NAMES, values):
+            assert _same(value, expected[name]), (name, row, value, expected[name])
+
+
+def test_sql_on_sqlite_and_postgres_agrees_with_python(database_url: str) -> None:
+    """Runs once on SQLite and once on PostgreSQL (when scripts/test.sh provides one)."""
+    import sqlalchemy as sa
+
+    dialect = "postgres" if database_url.startswith("postgresql") else "sqlite"
+    engine = sa.create_engine(database_url)
     names = [n for n, _ in INPUTS]
-    con.execute("CREATE TABLE enterprises (" + ", ".join(names) + ")")
-    con.execute(f"INSERT INTO enterprises VALUES ({', '.join('?' for _ in names)})", [row.get(n) for n in names])
+    decimal_type = "NUMERIC(18,4)" if dialect == "postgres" else "REAL"
+    types = {n: decimal_type if t.startswith("DECIMAL") else t for n, t in INPUTS}
     exprs = derived.derived_sql(AS_OF)
-    select = ", ".join(exprs[n].sql(dialect="sqlite") for n in derived.DERIVED_NAMES)
-    got = con.execute(f"SELECT {select} FROM enterprises").fetchone()
-    python_row = dict(row, established_on=date.fromisoformat(row["established_on"]) if row.get("established_on") else None)
-    expected = derived.derive(python_row, AS_OF)
-    for name, value in zip(derived.DERIVED_NAMES, got):
-        assert _same(value, expected[name]), (name, value, expected[name])
+    select = ", ".join(exprs[n].sql(dialect=dialect) for n in derived.DERIVED_NAMES)
+    with engine.begin() as con:
+        con.exec_driver_sql("CREATE TABLE derived_probe (id INTEGER, " + ", ".join(f"{n} {types[n]}" for n in names) + ")")
+        for i, row in enumerate(SAMPLE_ROWS):
+            values = {n: row.get(n) for n in names}
+            if dialect == "sqlite":  # SQLite has no DECIMAL or DATE type: REAL and ISO text
+                values = {k: float(v) if isinstance(v, Decimal) else v.isoformat() if isinstance(v, date) else v for k, v in values.items()}
+            con.execute(
+                sa.text(f"INSERT INTO derived_probe VALUES (:id, {', '.join(':' + n for n in names)})"), {"id": i, **values}
+            )
+        got = [tuple(r) for r in con.exec_driver_sql(f"SELECT {select} FROM derived_probe ORDER BY id")]
+    engine.dispose()
+    _check_rows(got)
+
+
+@pytest.mark.spark
+def test_sql_on_spark_agrees_with_python() -> None:
+    from pyspark.sql import SparkSession
+    from pyspark.sql import types as T
+
+    spark = (
+        SparkSession.builder.master("local[1]")
+        .appName("qinqing-derived-test")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "1")
+        .getOrCreate()
+    )
+    spark_types = {"VARCHAR": T.StringType(), "DATE": T.DateType(), "INTEGER": T.IntegerType()}
+    struct = T.StructType([T.StructField(n, spark_types.get(t, T.DecimalType(18, 4))) for n, t in INPUTS])
+    frame = spark.createDataFrame([tuple(row.get(n) for n, _ in INPUTS) for row in SAMPLE_ROWS], struct)
+    frame.createOrReplaceTempView("enterprises")
+    exprs = derived.derived_sql(AS_OF)
+    select = ", ".join(exprs[n].sql(dialect="spark") for n in derived.DERIVED_NAMES)
+    got = [tuple(r) for r in spark.sql(f"SELECT {select} FROM enterprises").collect()]
+    _check_rows(got)

@@ -122,9 +122,15 @@ def _size_class_sql() -> exp.Expression:
     # Built once: it does not depend on the reference date, and sqlglot's builders are slow.
     case = exp.Case()
     for prefix, row in size.prefixes():
-        case = case.when(
-            exp.Like(this=_col("industry_code"), expression=exp.Literal.string(prefix + "%")), _row_class_sql(row)
+        # A prefix compared with SUBSTRING rather than LIKE 'C%': no '%' in the SQL, which DBAPI
+        # drivers with the pyformat paramstyle (psycopg) would take for a placeholder.
+        starts = exp.EQ(
+            this=exp.Substring(
+                this=_col("industry_code"), start=exp.Literal.number(1), length=exp.Literal.number(len(prefix))
+            ),
+            expression=exp.Literal.string(prefix),
         )
+        case = case.when(starts, _row_class_sql(row))
     return case.else_(exp.Null())
 
 
