@@ -6,6 +6,7 @@ Every URL is registered by one of the routers listed in ROUTERS, one module per 
 from __future__ import annotations
 
 import secrets
+from decimal import Decimal
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request
@@ -23,6 +24,14 @@ from qinqing.web.services import build_services
 
 HERE = Path(__file__).parent
 ROUTERS = (auth.router, pages.router, policies.router, enterprises.router, editor.router)
+
+
+def money(value) -> str:
+    """万元 amounts without trailing zeros or exponent: Decimal('50.0000') → '50'."""
+    if value is None:
+        return "—"
+    text = format(Decimal(value), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def _template_context(request: Request) -> dict:
@@ -59,6 +68,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.services = build_services(settings, engine, results_dir)
     app.state.session_codec = SessionCodec(settings.secret_key or secrets.token_urlsafe(32))
     app.state.templates = Jinja2Templates(directory=HERE / "templates", context_processors=[_template_context])
+    app.state.templates.env.filters["money"] = money
     app.middleware("http")(session_middleware)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     errors.install(app)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -32,9 +31,10 @@ class PreviewView:
     amount_total: Decimal
     budget: Decimal | None
     by_region: list[tuple[str, int]] = field(default_factory=list)
-    amount_histogram: list[tuple[str, int]] = field(default_factory=list)
+    by_industry: list[tuple[str, int]] = field(default_factory=list)  # GB/T 4754 section letter
+    by_size_class: list[tuple[str, int]] = field(default_factory=list)
+    amount_quantiles: list[tuple[str, Decimal]] = field(default_factory=list)  # P0 … P100 of eligible amounts
     sample: list[dict[str, Any]] = field(default_factory=list)
-    source: str = ""
 
     @property
     def over_budget(self) -> bool:
@@ -46,8 +46,10 @@ class PreviewView:
             "ineligible": self.ineligible, "amount_total": str(self.amount_total),
             "budget": str(self.budget) if self.budget is not None else None, "over_budget": self.over_budget,
             "by_region": [{"region": r, "eligible": n} for r, n in self.by_region],
-            "amount_histogram": [{"bucket": b, "count": n} for b, n in self.amount_histogram],
-            "sample": self.sample, "source": self.source,
+            "by_industry": [{"section": r, "eligible": n} for r, n in self.by_industry],
+            "by_size_class": [{"size_class": r, "eligible": n} for r, n in self.by_size_class],
+            "amount_quantiles": [{"quantile": q, "amount": str(a)} for q, a in self.amount_quantiles],
+            "sample": self.sample,
         }
 
 
@@ -92,74 +94,26 @@ class EditorService:
         return department
 
     def preview_policy(self, policy: Policy, as_of: date) -> PreviewView:
-        try:
-            from qinqing.matching.preview import preview
-        except ImportError:
-            return self._evaluate_each(policy, as_of)
+        """The matching preview of ``policy`` over the whole registry; nothing is stored."""
+        from qinqing.matching.preview import preview
         from qinqing.registry.store import to_arrow
 
-        result = preview(policy, to_arrow(self.engine), as_of)
-        return _from_matching_preview(policy, result)
-
-    def _evaluate_each(self, policy: Policy, as_of: date) -> PreviewView:
-        """The preview by evaluating the draft on every enterprise in its scope with the rules engine."""
-        from qinqing.registry.store import iter_enterprise_batches
-        from qinqing.rules import evaluate
-
-        counts: Counter[str] = Counter()
-        by_region: Counter[str] = Counter()
-        amounts: list[Decimal] = []
-        sample: list[dict[str, Any]] = []
-        for batch in iter_enterprise_batches(self.engine, 5_000):
-            for row in batch:
-                outcome = evaluate(policy, {k: v for k, v in row.items() if v is not None}, as_of)
-                status = str(getattr(outcome.status, "value", outcome.status))
-                counts[status] += 1
-                if status == "eligible":
-                    amounts.append(outcome.amount or Decimal(0))
-                    by_region[_city(row.get("region_code"))] += 1
-                if status != "ineligible" and len(sample) < SAMPLE_SIZE:
-                    sample.append({"uscc": row["uscc"], "name": row.get("name"), "status": status,
-                                   "amount": str(outcome.amount) if outcome.amount is not None else None,
-                                   "missing": list(outcome.missing or ())})
+        enterprises = to_arrow(self.engine)
+        result = preview(policy, enterprises, as_of, sample_size=SAMPLE_SIZE)
         return PreviewView(
-            policy_id=policy.id, eligible=counts["eligible"], unknown=counts["unknown"],
-            ineligible=counts["ineligible"], amount_total=sum(amounts, Decimal(0)), budget=policy.budget,
-            by_region=by_region.most_common(), amount_histogram=_histogram(amounts), sample=sample,
-            source="rules.evaluate over the registry",
+            policy_id=policy.id, eligible=result.eligible, unknown=result.unknown,
+            # Enterprises outside the policy's scope are certainly ineligible, so they count here too.
+            ineligible=enterprises.num_rows - result.eligible - result.unknown,
+            amount_total=result.amount_total, budget=result.budget,
+            by_region=[(_region_name(r["key"]), int(r["eligible"])) for r in result.by_region if r["eligible"]],
+            by_industry=[(str(r["key"] or "未知"), int(r["eligible"])) for r in result.by_industry if r["eligible"]],
+            by_size_class=[(str(r["key"] or "未知"), int(r["eligible"])) for r in result.by_size_class if r["eligible"]],
+            amount_quantiles=[(f"P{round(q['quantile'] * 100)}", Decimal(q["amount"])) for q in result.amount_distribution],
+            sample=[{**s, "amount": str(s["amount"]) if s["amount"] is not None else None} for s in result.sample],
         )
 
 
-def _city(code: str | None) -> str:
+def _region_name(code: str | None) -> str:
     if not code:
         return "未知地区"
-    city = regions.parent(code) if regions.level(code) == "county" else code
-    return regions.full_name(city or code) or code
-
-
-def _histogram(amounts: list[Decimal]) -> list[tuple[str, int]]:
-    if not amounts:
-        return []
-    counts = Counter(f"{a.normalize():f} 万元" for a in amounts)
-    return sorted(counts.items(), key=lambda kv: Decimal(kv[0].split()[0]))
-
-
-def _from_matching_preview(policy: Policy, result: Any) -> PreviewView:
-    def get(name: str, default: Any = None) -> Any:
-        return result.get(name, default) if isinstance(result, dict) else getattr(result, name, default)
-
-    by_region = get("by_region") or []
-    if isinstance(by_region, dict):
-        by_region = list(by_region.items())
-    rows = []
-    for item in by_region:
-        code, n = (item[0], item[1]) if isinstance(item, (tuple, list)) else (
-            getattr(item, "region", None) or getattr(item, "key", ""), getattr(item, "eligible", 0))
-        rows.append((regions.full_name(str(code)) or str(code), int(n)))
-    sample = [s if isinstance(s, dict) else getattr(s, "__dict__", {"uscc": str(s)}) for s in (get("sample") or [])]
-    return PreviewView(
-        policy_id=policy.id, eligible=int(get("eligible", 0)), unknown=int(get("unknown", 0)),
-        ineligible=int(get("ineligible", 0)), amount_total=Decimal(str(get("amount_total", 0) or 0)),
-        budget=policy.budget, by_region=rows, amount_histogram=[], sample=[{k: str(v) for k, v in s.items()} for s in sample][:SAMPLE_SIZE],
-        source="matching.preview",
-    )
+    return regions.full_name(code) or code

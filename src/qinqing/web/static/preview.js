@@ -19,6 +19,8 @@
 
   bar("chart-region", data.by_region.map(function (r) { return r.region; }),
       data.by_region.map(function (r) { return r.eligible; }), "企业数");
-  bar("chart-amount", data.amount_histogram.map(function (r) { return r.bucket; }),
-      data.amount_histogram.map(function (r) { return r.count; }), "企业数");
+  bar("chart-amount", data.amount_quantiles.map(function (r) { return r.quantile; }),
+      data.amount_quantiles.map(function (r) { return Number(r.amount); }), "万元");
+  bar("chart-size", data.by_size_class.map(function (r) { return r.size_class; }),
+      data.by_size_class.map(function (r) { return r.eligible; }), "企业数");
 })();
