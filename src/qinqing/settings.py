@@ -17,6 +17,10 @@ class Settings(BaseSettings):
         default=f"sqlite:///{Path('qinqing.db').absolute()}",
         description="SQLAlchemy URL of the store; an SQLite file in the current directory by default.",
     )
+    results_dir: Path = Field(
+        default=Path("qinqing-results"),
+        description="Directory of the matching results store (one DuckDB file per run).",
+    )
     reference_date: date | None = Field(
         default=None,
         description="The date 'today' for age_years and validity windows; the real date when unset.",
