@@ -45,7 +45,9 @@ def version_locations() -> list[Path]:
     return sorted(
         d
         for d in MIGRATIONS_DIR.iterdir()
-        if d.is_dir() and not d.name.startswith(("_", ".")) and any(d.glob("*.py"))
+        if d.is_dir()
+        and not d.name.startswith(("_", "."))
+        and any(not f.name.startswith("_") for f in d.glob("*.py"))
     )
 
 
