@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import sqlite3
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -59,13 +58,19 @@ def test_age_years(established: date | None, as_of: date, years: int | None) -> 
 @pytest.mark.parametrize(
     ("row", "expected"),
     [
-        ({"revenue": Decimal("120"), "revenue_prev": Decimal("100")}, {"revenue_growth": 0.19999999999999996}),
+        (
+            {"revenue": Decimal("120"), "revenue_prev": Decimal("100")},
+            {"revenue_growth": 0.19999999999999996},
+        ),
         ({"revenue": Decimal("120"), "revenue_prev": Decimal("0")}, {"revenue_growth": None}),
         ({"revenue": None, "revenue_prev": Decimal("100")}, {"revenue_growth": None}),
         ({"revenue": Decimal("200"), "rd_expense": Decimal("10")}, {"rd_intensity": 0.05, "rd_growth": None}),
         ({"revenue": Decimal("0"), "rd_expense": Decimal("10")}, {"rd_intensity": None}),
         ({"rd_expense": Decimal("15"), "rd_expense_prev": Decimal("10")}, {"rd_growth": 0.5}),
-        ({"industrial_output": Decimal("90"), "industrial_output_prev": Decimal("100")}, {"output_growth": -0.09999999999999998}),
+        (
+            {"industrial_output": Decimal("90"), "industrial_output_prev": Decimal("100")},
+            {"output_growth": -0.09999999999999998},
+        ),
         ({"industry_code": "C3911", "employees": 300, "revenue": Decimal("2000")}, {"size_class": "中型"}),
         ({}, {name: None for name in derived.DERIVED_NAMES}),
     ],
@@ -79,7 +84,15 @@ def test_derive_examples(row: dict[str, Any], expected: dict[str, Any]) -> None:
 
 # --- Python and SQL agree on DuckDB ------------------------------------------------------------
 
-_THRESHOLDS = sorted({int(b) + d for row in size.rows() for bounds in row.thresholds.values() for b in bounds for d in (-1, 0, 1)})
+_THRESHOLDS = sorted(
+    {
+        int(b) + d
+        for row in size.rows()
+        for bounds in row.thresholds.values()
+        for b in bounds
+        for d in (-1, 0, 1)
+    }
+)
 _codes = st.sampled_from(
     [prefix for prefix, _ in size.prefixes() if len(prefix) > 1]
     + ["C3911", "A0111", "E4710", "M7320", "L7211", "J6621", "G5311", "K7040", "S9100", "C3911", "I6513"]
@@ -92,8 +105,12 @@ _money = st.one_of(
 _rows = st.fixed_dictionaries(
     {
         "industry_code": st.one_of(st.none(), _codes),
-        "established_on": st.one_of(st.none(), st.dates(min_value=date(1950, 1, 1), max_value=date(2030, 12, 31))),
-        "employees": st.one_of(st.none(), st.sampled_from([t for t in _THRESHOLDS if t >= 0]), st.integers(0, 5000)),
+        "established_on": st.one_of(
+            st.none(), st.dates(min_value=date(1950, 1, 1), max_value=date(2030, 12, 31))
+        ),
+        "employees": st.one_of(
+            st.none(), st.sampled_from([t for t in _THRESHOLDS if t >= 0]), st.integers(0, 5000)
+        ),
         **{name: _money for name, _ in INPUTS[3:]},
     }
 )
@@ -116,16 +133,26 @@ def duck() -> duckdb.DuckDBPyConnection:
 
 def _duckdb_select(as_of: date) -> str:
     exprs = derived.derived_sql(as_of)
-    return "SELECT " + ", ".join(f"{exprs[n].sql(dialect='duckdb')} AS {n}" for n in derived.DERIVED_NAMES) + " FROM enterprises"
+    return (
+        "SELECT "
+        + ", ".join(f"{exprs[n].sql(dialect='duckdb')} AS {n}" for n in derived.DERIVED_NAMES)
+        + " FROM enterprises"
+    )
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(rows=st.lists(_rows, min_size=1, max_size=20), as_of=st.dates(min_value=date(2000, 1, 1), max_value=date(2030, 12, 31)))
-def test_sql_on_duckdb_agrees_with_python(duck: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]], as_of: date) -> None:
+@given(
+    rows=st.lists(_rows, min_size=1, max_size=20),
+    as_of=st.dates(min_value=date(2000, 1, 1), max_value=date(2030, 12, 31)),
+)
+def test_sql_on_duckdb_agrees_with_python(
+    duck: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]], as_of: date
+) -> None:
     duck.execute("DELETE FROM enterprises")
     names = [n for n, _ in INPUTS]
     duck.executemany(
-        f"INSERT INTO enterprises VALUES ({', '.join('?' for _ in names)})", [[r[n] for n in names] for r in rows]
+        f"INSERT INTO enterprises VALUES ({', '.join('?' for _ in names)})",
+        [[r[n] for n in names] for r in rows],
     )
     got = duck.execute(_duckdb_select(as_of) + " ORDER BY rowid").fetchall()
     for row, sql_values in zip(rows, got):
@@ -151,11 +178,42 @@ def test_age_sql_uses_no_function_missing_in_sqlite() -> None:
 
 
 SAMPLE_ROWS = [
-    {"industry_code": "C3911", "established_on": date(2020, 2, 29), "employees": 300, "revenue": Decimal("2000"), "revenue_prev": Decimal("1600")},
-    {"industry_code": "K7010", "established_on": date(2015, 3, 2), "revenue": Decimal("1000"), "total_assets": Decimal("5000"), "rd_expense": Decimal("50")},
-    {"industry_code": "J6621", "established_on": None, "revenue": Decimal("0"), "rd_expense": Decimal("3"), "rd_expense_prev": Decimal("0")},
-    {"industry_code": "G5920", "established_on": date(2015, 3, 1), "employees": 99, "revenue": Decimal("30000"), "industrial_output": Decimal("8"), "industrial_output_prev": Decimal("10")},
-    {"industry_code": None, "established_on": date(1999, 12, 31), "employees": None, "revenue": Decimal("-5.5"), "revenue_prev": Decimal("2.25")},
+    {
+        "industry_code": "C3911",
+        "established_on": date(2020, 2, 29),
+        "employees": 300,
+        "revenue": Decimal("2000"),
+        "revenue_prev": Decimal("1600"),
+    },
+    {
+        "industry_code": "K7010",
+        "established_on": date(2015, 3, 2),
+        "revenue": Decimal("1000"),
+        "total_assets": Decimal("5000"),
+        "rd_expense": Decimal("50"),
+    },
+    {
+        "industry_code": "J6621",
+        "established_on": None,
+        "revenue": Decimal("0"),
+        "rd_expense": Decimal("3"),
+        "rd_expense_prev": Decimal("0"),
+    },
+    {
+        "industry_code": "G5920",
+        "established_on": date(2015, 3, 1),
+        "employees": 99,
+        "revenue": Decimal("30000"),
+        "industrial_output": Decimal("8"),
+        "industrial_output_prev": Decimal("10"),
+    },
+    {
+        "industry_code": None,
+        "established_on": date(1999, 12, 31),
+        "employees": None,
+        "revenue": Decimal("-5.5"),
+        "revenue_prev": Decimal("2.25"),
+    },
 ]
 
 
@@ -179,13 +237,19 @@ def test_sql_on_sqlite_and_postgres_agrees_with_python(database_url: str) -> Non
     exprs = derived.derived_sql(AS_OF)
     select = ", ".join(exprs[n].sql(dialect=dialect) for n in derived.DERIVED_NAMES)
     with engine.begin() as con:
-        con.exec_driver_sql("CREATE TABLE derived_probe (id INTEGER, " + ", ".join(f"{n} {types[n]}" for n in names) + ")")
+        con.exec_driver_sql(
+            "CREATE TABLE derived_probe (id INTEGER, " + ", ".join(f"{n} {types[n]}" for n in names) + ")"
+        )
         for i, row in enumerate(SAMPLE_ROWS):
             values = {n: row.get(n) for n in names}
             if dialect == "sqlite":  # SQLite has no DECIMAL or DATE type: REAL and ISO text
-                values = {k: float(v) if isinstance(v, Decimal) else v.isoformat() if isinstance(v, date) else v for k, v in values.items()}
+                values = {
+                    k: float(v) if isinstance(v, Decimal) else v.isoformat() if isinstance(v, date) else v
+                    for k, v in values.items()
+                }
             con.execute(
-                sa.text(f"INSERT INTO derived_probe VALUES (:id, {', '.join(':' + n for n in names)})"), {"id": i, **values}
+                sa.text(f"INSERT INTO derived_probe VALUES (:id, {', '.join(':' + n for n in names)})"),
+                {"id": i, **values},
             )
         got = [tuple(r) for r in con.exec_driver_sql(f"SELECT {select} FROM derived_probe ORDER BY id")]
     engine.dispose()

@@ -84,7 +84,9 @@ def test_within(code: str, ancestor: str, inside: bool) -> None:
 
 def test_descendants_of_hangzhou() -> None:
     below = regions.descendants("330100")
-    assert {"330102", "330105", "330106", "330108", "330113", "330114", "330122", "330127", "330182"} <= set(below)
+    assert {"330102", "330105", "330106", "330108", "330113", "330114", "330122", "330127", "330182"} <= set(
+        below
+    )
     assert all(regions.within(c, "330100") for c in below)
     assert len(below) == 13
 

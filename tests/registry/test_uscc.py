@@ -41,7 +41,10 @@ def test_every_single_character_change_is_rejected(code: str) -> None:
         ("91350100M000100Y433", "长度应为18位，实为19位"),
         ("Z1350100M000100Y43", "第1位登记管理部门代码“Z”无效"),
         ("B1350100M000100Y43", "第1位登记管理部门代码“B”无效"),
-        ("94350100M000100Y43", "第2位机构类别代码“4”对登记管理部门“9”（工商（市场监管））无效，应为1、2、3之一"),
+        (
+            "94350100M000100Y43",
+            "第2位机构类别代码“4”对登记管理部门“9”（工商（市场监管））无效，应为1、2、3之一",
+        ),
         ("91999999M000100Y43", "第3-8位行政区划码“999999”不存在（省级代码“99”无效）"),
         ("91350100I000100Y43", "第9位字符“I”不是代码字符（只用数字和除I、O、S、V、Z以外的大写字母）"),
         ("91350100m000100Y43", "第9位“m”应为大写字母“M”"),
@@ -107,10 +110,16 @@ def test_region_agreement(code: str, region: str | None, agrees: bool | None) ->
 
 
 _body = st.text(alphabet=uscc.ALPHABET, min_size=8, max_size=8)
-_kind = st.sampled_from(sorted((d, k) for d, (_, kinds) in uscc.REGISTRATION_AUTHORITIES.items() for k in kinds))
+_kind = st.sampled_from(
+    sorted((d, k) for d, (_, kinds) in uscc.REGISTRATION_AUTHORITIES.items() for k in kinds)
+)
 
 
-@given(kind=_kind, region=st.sampled_from(["110101", "330106", "429004", "440300", "650000", "100000"]), body=_body)
+@given(
+    kind=_kind,
+    region=st.sampled_from(["110101", "330106", "429004", "440300", "650000", "100000"]),
+    body=_body,
+)
 def test_made_codes_are_valid_and_agree_with_stdnum(kind: tuple[str, str], region: str, body: str) -> None:
     code = uscc.make(kind[0], kind[1], region, body)
     assert uscc.check(code) is None

@@ -73,7 +73,9 @@ def _double(name: str) -> exp.Expression:
 
 def _ratio_sql(num: str, den: str, minus_one: bool) -> exp.Expression:
     # NULLIF keeps Spark's ANSI mode (default in Spark 4) from raising on division by zero.
-    quotient = exp.Div(this=_double(num), expression=exp.Nullif(this=_double(den), expression=exp.Literal.number(0)))
+    quotient = exp.Div(
+        this=_double(num), expression=exp.Nullif(this=_double(den), expression=exp.Literal.number(0))
+    )
     quotient.set("typed", False)
     quotient.set("safe", False)
     return exp.Sub(this=exp.paren(quotient), expression=exp.Literal.number(1)) if minus_one else quotient
@@ -126,7 +128,9 @@ def _size_class_sql() -> exp.Expression:
         # drivers with the pyformat paramstyle (psycopg) would take for a placeholder.
         starts = exp.EQ(
             this=exp.Substring(
-                this=_col("industry_code"), start=exp.Literal.number(1), length=exp.Literal.number(len(prefix))
+                this=_col("industry_code"),
+                start=exp.Literal.number(1),
+                length=exp.Literal.number(len(prefix)),
             ),
             expression=exp.Literal.string(prefix),
         )
@@ -136,7 +140,10 @@ def _size_class_sql() -> exp.Expression:
 
 def derived_sql(as_of: date) -> dict[str, exp.Expression]:
     """One SQL expression per derived field, over the stored column names."""
-    expressions: dict[str, exp.Expression] = {"size_class": _size_class_sql().copy(), "age_years": _age_sql(as_of)}
+    expressions: dict[str, exp.Expression] = {
+        "size_class": _size_class_sql().copy(),
+        "age_years": _age_sql(as_of),
+    }
     for name, (num, den, minus_one) in _RATIOS.items():
         expressions[name] = _ratio_sql(num, den, minus_one)
     return {name: expressions[name] for name in DERIVED_NAMES}

@@ -9,10 +9,14 @@ from importlib import resources
 
 def read_csv(filename: str) -> list[dict[str, str]]:
     """Rows of ``data/<filename>``; lines starting with ``#`` hold the source citation and are skipped."""
-    text = resources.files("qinqing.registry.standards").joinpath("data", filename).read_text(encoding="utf-8")
+    text = (
+        resources.files("qinqing.registry.standards").joinpath("data", filename).read_text(encoding="utf-8")
+    )
     lines = [line for line in text.splitlines() if line and not line.startswith("#")]
     return list(csv.DictReader(io.StringIO("\n".join(lines))))
 
 
 def read_text(filename: str) -> str:
-    return resources.files("qinqing.registry.standards").joinpath("data", filename).read_text(encoding="utf-8")
+    return (
+        resources.files("qinqing.registry.standards").joinpath("data", filename).read_text(encoding="utf-8")
+    )

@@ -128,7 +128,8 @@ def check(code: str) -> str | None:
     if expected is None:
         return f"行业代码“{code}”的大类“{digits[:2]}”不存在"
     if letter and letter != expected:
-        return f"行业代码“{code}”的门类字母应为“{expected}”，实为“{letter}”（大类{digits[:2]}属于门类{expected}）"
+        division = digits[:2]
+        return f"行业代码“{code}”的门类字母应为“{expected}”，实为“{letter}”（大类{division}属于门类{expected}）"
     canonical = expected + digits
     if canonical not in _table().by_code:
         level_zh = LEVEL_ZH[_LEVEL_BY_DIGITS[len(digits)]]

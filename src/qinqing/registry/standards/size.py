@@ -87,7 +87,7 @@ def size_class(
     revenue: Decimal | float | int | None,
     total_assets: Decimal | float | int | None,
 ) -> SizeClass | None:
-    """大型/中型/小型/微型, or None when the industry is outside the standard or an input the row uses is missing."""
+    """大型/中型/小型/微型; None outside the standard or when an input the row uses is missing."""
     row = row_for(industry_code)
     if row is None:
         return None

@@ -38,11 +38,21 @@ REGISTRATION_AUTHORITIES: dict[str, tuple[str, dict[str, str]]] = {
     "2": ("外交", {"1": "外国常驻新闻机构", "9": "其他"}),
     "3": (
         "司法行政",
-        {"1": "律师执业机构", "2": "公证处", "3": "基层法律服务所", "4": "司法鉴定机构", "5": "仲裁委员会", "9": "其他"},
+        {
+            "1": "律师执业机构",
+            "2": "公证处",
+            "3": "基层法律服务所",
+            "4": "司法鉴定机构",
+            "5": "仲裁委员会",
+            "9": "其他",
+        },
     ),
     "4": ("文化", {"1": "外国在华文化中心", "9": "其他"}),
     "5": ("民政", {"1": "社会团体", "2": "民办非企业单位", "3": "基金会", "9": "其他"}),
-    "6": ("旅游", {"1": "外国旅游部门常驻代表机构", "2": "港澳台地区旅游部门常驻内地（大陆）代表机构", "9": "其他"}),
+    "6": (
+        "旅游",
+        {"1": "外国旅游部门常驻代表机构", "2": "港澳台地区旅游部门常驻内地（大陆）代表机构", "9": "其他"},
+    ),
     "7": ("宗教", {"1": "宗教活动场所", "2": "宗教院校", "9": "其他"}),
     "8": ("工会", {"1": "基层工会", "9": "其他"}),
     "9": ("工商（市场监管）", {"1": "企业", "2": "个体工商户", "3": "农民专业合作社"}),
@@ -167,7 +177,9 @@ def make(registry_dept: str, org_type: str, region_code: str, body9: str) -> str
     if len(body9) == 8:
         body9 = body9 + org_check_digit(body9)
     first17 = f"{registry_dept}{org_type}{region_code}{body9}"
-    code = first17 + (check_digit(first17) if len(first17) == 17 and all(c in _VALUE for c in first17) else "?")
+    code = first17 + (
+        check_digit(first17) if len(first17) == 17 and all(c in _VALUE for c in first17) else "?"
+    )
     problem = check(code)
     if problem is not None:
         raise ValueError(problem)
