@@ -100,8 +100,8 @@ opt_int = st.one_of(st.none(), st.integers(0, 100))
 def test_kernel_equals_row_by_row(records, thresholds):
     facts = pa.table({"uscc": [f"U{i}" for i in range(len(records))],
                       "region_code": ["330106"] * len(records), "industry_code": ["C3911"] * len(records),
-                      "x": [r[0] for r in records], "y": [r[1] for r in records], "flag": [r[2] for r in records]})
-    plans = [plan_from_sql(f"p{k}", [("a", f"x >= {a}"), ("b", f"y < {b} OR flag"), ("c", "NOT flag OR x > y")], "x + 1")
+                      "employees": [r[0] for r in records], "insured_employees": [r[1] for r in records], "is_listed": [r[2] for r in records]})
+    plans = [plan_from_sql(f"p{k}", [("a", f"employees >= {a}"), ("b", f"insured_employees < {b} OR is_listed"), ("c", "NOT is_listed OR employees > insured_employees")], "employees + 1")
              for k, (a, b) in enumerate(thresholds)]
     pairs, _ = run(plans, facts, all_pairs=True)
     got = rows(pairs)
@@ -109,11 +109,12 @@ def test_kernel_equals_row_by_row(records, thresholds):
     con.register("facts", facts)
     for plan in plans:
         sql = ", ".join(c.sql for c in plan.conditions)
-        for uscc, x, a, b, c in con.execute(f"SELECT uscc, x, {sql} FROM facts").fetchall():
+        for uscc, x, a, b, c in con.execute(f"SELECT uscc, employees, {sql} FROM facts").fetchall():
             status = three_valued([a, b, c])
             failed = tuple(cid for cid, v in zip("abc", [a, b, c]) if v is False)
-            reads = {"a": {"x"}, "b": {"y", "flag"}, "c": {"flag", "x", "y"}}
-            rec = dict(zip(("x", "y", "flag"), records[int(uscc[1:])]))
+            reads = {"a": {"employees"}, "b": {"insured_employees", "is_listed"},
+                     "c": {"is_listed", "employees", "insured_employees"}}
+            rec = dict(zip(("employees", "insured_employees", "is_listed"), records[int(uscc[1:])]))
             missing = tuple(sorted({f for cid, v in zip("abc", [a, b, c]) if v is None for f in reads[cid]
                                     if rec[f] is None})) if status == "unknown" else ()
             amount = Decimal(x + 1) if status == "eligible" else None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date
 from typing import Any
 
@@ -40,6 +41,7 @@ class PolicyPlan:
         return self.policy_id
 
 
+@lru_cache(maxsize=65536)
 def fields_of(sql: str) -> frozenset[str]:
     """Column names an expression reads."""
     return frozenset(c.name for c in sqlglot.parse_one(sql, read=DIALECT).find_all(exp.Column))

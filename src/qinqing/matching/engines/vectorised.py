@@ -27,33 +27,40 @@ from typing import Any
 import duckdb
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from qinqing.matching.engines.plan import PolicyPlan, plan_policies
+from qinqing.matching.pairs import (DECODED_SCHEMA, ENCODED_SCHEMA, FAILED, FIELD_BIT, STATUS_NAMES, EncodedPairs,
+                                    int64_from_decimal)
 from qinqing.matching.scope import Scope
 
 EXPRS_PER_QUERY = 96  # wide enough to share a scan, narrow enough to keep plans small
-STATUS_NAMES = ("eligible", "unknown", "ineligible")
+BATCH_ROWS = 8_000_000  # kept pairs per batch: ~250 MB of columns
 Progress = Callable[[int, int], None]  # (pairs done, pairs total)
 
 
 @dataclass
 class MatchBatch:
-    """Pairs of one scope group, and each policy's counts over its whole scope."""
+    """Kept pairs of (part of) one scope group, encoded (pairs.py); counts of the policies it completes."""
 
-    pairs: pa.Table
+    encoded: EncodedPairs
     counts: pa.Table
     pairs_evaluated: int
+
+    @property
+    def pairs(self) -> pa.Table:
+        """The pairs with names and lists (uscc, policy_id, status, amount, failed, missing)."""
+        return self.encoded.decode()
 
 
 @dataclass
 class _Slice:
     n: int
     uscc: pa.Array
-    nullmask: np.ndarray  # uint64 per row: bit i set when field i is NULL
+    nullmask: np.ndarray  # uint64 per row: bit FIELD_BIT[f] set when field f is NULL
     true: np.ndarray  # (distinct conditions, words) uint64
     false: np.ndarray
-    amounts: dict[str, pa.Array] = field(default_factory=dict)
+    strict: np.ndarray  # per distinct condition: unknown wherever one of its fields is NULL
+    amounts: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)  # sql → (int64 e-4, valid)
 
 
 class VectorisedMatcher:
@@ -64,15 +71,19 @@ class VectorisedMatcher:
         self.plans = list(plans) if plans is not None else plan_policies(policies, as_of)
         read = {f for p in self.plans for c in p.conditions for f in c.fields} | {
             f for p in self.plans for f in p.amount_fields}
-        self.fields = sorted(read, key=_schema_order)  # missing lists come out in schema order
-        if len(self.fields) > 64:
-            raise ValueError("more than 64 distinct fields read by conditions; widen the null mask")
-        self.field_bit = {f: np.uint64(1) << np.uint64(i) for i, f in enumerate(self.fields)}
+        self.fields = sorted(read, key=lambda f: FIELD_BIT.get(f, 99))
+        self.field_bit = {f: np.uint64(1) << np.uint64(FIELD_BIT[f]) for f in self.fields}
+        self.policy_ids = [p.policy_id for p in self.plans]
+        self.condition_ids = [tuple(c.id for c in p.conditions) for p in self.plans]
+        self._index = {id(p): i for i, p in enumerate(self.plans)}
 
     # -- public -----------------------------------------------------------------------------
     def run(self, facts: duckdb.DuckDBPyConnection, relation: str = "facts", *, prune: bool = True,
-            all_pairs: bool = False, progress: Progress | None = None) -> Iterator[MatchBatch]:
-        """Match every plan against ``relation`` (enterprise facts with derived fields) on ``facts``."""
+            all_pairs: bool = False, progress: Progress | None = None,
+            batch_rows: int = BATCH_ROWS) -> Iterator[MatchBatch]:
+        """Match every plan against ``relation`` (enterprise facts with derived fields) on ``facts``.
+
+        Batches hold at most about ``batch_rows`` pairs, so memory stays flat however many are kept."""
         prune = prune and not all_pairs  # the complete table includes the pairs pruning skips
         groups: dict[Scope, list[PolicyPlan]] = {}
         for plan in self.plans:
@@ -81,36 +92,38 @@ class VectorisedMatcher:
         total = sum(sizes[s] * len(ps) for s, ps in groups.items())
         done = 0
         for scope, plans in sorted(groups.items(), key=lambda kv: (len(kv[0].region_prefix), kv[0])):
-            batch = self._run_group(facts, relation, scope, plans, all_pairs)
-            done += sizes[scope] * len(plans)
-            if progress:
-                progress(done, total)
-            yield batch
+            for batch in self._run_group(facts, relation, scope, plans, all_pairs, batch_rows):
+                done += batch.pairs_evaluated
+                if progress:
+                    progress(done, total)
+                yield batch
 
     # -- one scope group ----------------------------------------------------------------------
     def _slice_size(self, con: duckdb.DuckDBPyConnection, relation: str, scope: Scope) -> int:
         return con.execute(f"SELECT count(*) FROM {relation} WHERE {scope_where(scope)}").fetchone()[0]
 
     def _run_group(self, con: duckdb.DuckDBPyConnection, relation: str, scope: Scope,
-                   plans: list[PolicyPlan], all_pairs: bool) -> MatchBatch:
+                   plans: list[PolicyPlan], all_pairs: bool, batch_rows: int) -> Iterator[MatchBatch]:
         distinct: dict[str, int] = {}
+        fields_of: dict[str, frozenset[str]] = {}
         for plan in plans:
             for c in plan.conditions:
                 distinct.setdefault(c.sql, len(distinct))
+                fields_of[c.sql] = c.fields
         amount_sqls = sorted({p.amount_sql for p in plans if p.amount_sql is not None})
-        sl = self._evaluate(con, relation, scope, list(distinct), amount_sqls)
-        pieces, counts = [], []
+        sl = self._evaluate(con, relation, scope, list(distinct), [fields_of[s] for s in distinct], amount_sqls)
+        out = _Output(sl, self, all_pairs)
         for plan in plans:
             idx = np.fromiter((distinct[c.sql] for c in plan.conditions), dtype=np.int64,
                               count=len(plan.conditions))
-            piece, count = self._combine(plan, idx, sl, all_pairs)
-            pieces.append(piece)
-            counts.append(count)
-        pairs = pa.concat_tables(pieces) if pieces else _empty_pairs()
-        return MatchBatch(pairs, pa.Table.from_pylist(counts, schema=_COUNT_SCHEMA), sl.n * len(plans))
+            out.add(self._index[id(plan)], plan, idx)
+            if out.rows >= batch_rows:
+                yield out.flush()
+        if out.policies:
+            yield out.flush()
 
-    def _evaluate(self, con: duckdb.DuckDBPyConnection, relation: str, scope: Scope,
-                  conditions: list[str], amount_sqls: list[str]) -> _Slice:
+    def _evaluate(self, con: duckdb.DuckDBPyConnection, relation: str, scope: Scope, conditions: list[str],
+                  condition_fields: list[frozenset[str]], amount_sqls: list[str]) -> _Slice:
         null_terms = " | ".join(
             f"(CASE WHEN {_quote(f)} IS NULL THEN {int(b)}::UBIGINT ELSE 0::UBIGINT END)"
             for f, b in self.field_bit.items()) or "0::UBIGINT"
@@ -127,100 +140,150 @@ class VectorisedMatcher:
             table = con.sql(f"SELECT {cols} FROM _slice").to_arrow_table()
             for i in range(len(chunk)):
                 true[start + i], false[start + i] = bitsets(table.column(i), n)
-        amounts: dict[str, pa.Array] = {}
+        amounts: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for start in range(0, len(amount_sqls), EXPRS_PER_QUERY):
             chunk = amount_sqls[start:start + EXPRS_PER_QUERY]
             cols = ", ".join(f"CAST(({sql}) AS DECIMAL(18,4)) AS a{i}" for i, sql in enumerate(chunk))
             table = con.sql(f"SELECT {cols} FROM _slice").to_arrow_table()
             for i, sql in enumerate(chunk):
-                amounts[sql] = table.column(i).combine_chunks()
+                amounts[sql] = int64_from_decimal(table.column(i).combine_chunks())
         con.execute("DROP TABLE _slice")
         nullmask = head.column("_nullmask").to_numpy().astype(np.uint64, copy=False)
-        return _Slice(n, head.column("uscc").combine_chunks(), nullmask, true, false, amounts)
+        strict = self._strictness(nullmask, true, false, condition_fields, n)
+        return _Slice(n, head.column("uscc").combine_chunks(), nullmask, true, false, strict, amounts)
 
-    def _combine(self, plan: PolicyPlan, idx: np.ndarray, sl: _Slice, all_pairs: bool) -> tuple[pa.Table, dict]:
-        tail = _tail_mask(sl.n)
+    def _strictness(self, nullmask: np.ndarray, true: np.ndarray, false: np.ndarray,
+                    condition_fields: list[frozenset[str]], n: int) -> np.ndarray:
+        """Per condition: is it unknown on every row where one of its fields is NULL (on this slice)?
+
+        For such conditions a pair's missing fields are simply its NULL fields among the ones they
+        read, with no per-condition test: a known condition has no NULL field to contribute."""
+        tail = _tail_mask(n)
+        null_bits: dict[str, np.ndarray] = {}
+        strict = np.zeros(len(condition_fields), dtype=bool)
+        for i, fields in enumerate(condition_fields):
+            unknown = ~(true[i] | false[i]) & tail
+            z = np.zeros_like(tail)
+            for f in fields:
+                if f not in null_bits:
+                    null_bits[f] = pack_bits((nullmask & self.field_bit[f]) != 0)
+                z |= null_bits[f]
+            strict[i] = not np.any(z & ~unknown)
+        return strict
+
+    def mask_of(self, fields: frozenset[str]) -> np.uint64:
+        mask = np.uint64(0)
+        for f in fields:
+            mask |= self.field_bit[f]
+        return mask
+
+
+class _Output:
+    """Kept pairs of one slice, policy after policy, as column pieces joined once per batch."""
+
+    def __init__(self, sl: _Slice, matcher: VectorisedMatcher, all_pairs: bool) -> None:
+        self.sl, self.m, self.all_pairs = sl, matcher, all_pairs
+        self.tail = _tail_mask(sl.n)
+        self._reset()
+
+    def _reset(self) -> None:
+        self.rows = 0
+        self.policies = 0
+        self.parts: dict[str, list[np.ndarray]] = {k: [] for k in ("row", "pol", "status", "amount", "valid",
+                                                                   "missing")}
+        self.failed: list[np.ndarray] = []
+        self.counts: list[dict] = []
+
+    def add(self, pol: int, plan: PolicyPlan, idx: np.ndarray) -> None:
+        sl, tail = self.sl, self.tail
         if len(idx):
             eligible = np.bitwise_and.reduce(sl.true[idx], axis=0) & tail
             ineligible = np.bitwise_or.reduce(sl.false[idx], axis=0)
         else:
             eligible, ineligible = tail.copy(), np.zeros_like(tail)
         unknown = ~(eligible | ineligible) & tail
-        n_elig, n_unk = int(np.bitwise_count(eligible).sum()), int(np.bitwise_count(unknown).sum())
-        keep = (tail if all_pairs else (eligible | unknown))
-        rows = bit_positions(keep)
-        status = np.where(_test(eligible, rows), 0, np.where(_test(unknown, rows), 1, 2)).astype(np.int8)
+        el_rows, unk_rows = bit_positions(eligible, sl.n), bit_positions(unknown, sl.n)
 
-        # Missing: NULL fields read by each condition that is unknown for the row.
-        unk_rows = rows[status == 1]
-        missing = np.zeros(len(rows), dtype=np.uint64)
-        if len(unk_rows):
-            m = np.zeros(len(unk_rows), dtype=np.uint64)
-            nulls = sl.nullmask[unk_rows]
-            for cond, i in zip(plan.conditions, idx):
-                cond_unknown = ~(sl.true[i] | sl.false[i])
-                hit = _test(cond_unknown, unk_rows)
-                m |= np.where(hit, nulls & self._mask_of(cond.fields), np.uint64(0))
-            missing[status == 1] = m
-        failed = np.zeros(len(rows), dtype=np.uint64)
-        amount_null = np.zeros(len(rows), dtype=bool)
-        if all_pairs:
+        # Missing of unknown pairs: NULL fields read by the unknown conditions (strict ones at once).
+        strict = sl.strict[idx] if len(idx) else np.zeros(0, bool)
+        strict_mask = self.m.mask_of(frozenset().union(*(c.fields for c, s in zip(plan.conditions, strict) if s)))
+        nulls = sl.nullmask[unk_rows]
+        unk_missing = nulls & strict_mask
+        for c, i, s in zip(plan.conditions, idx, strict):
+            if not s:
+                hit = _test(~(sl.true[i] | sl.false[i]), unk_rows)
+                unk_missing |= np.where(hit, nulls & self.m.mask_of(c.fields), np.uint64(0))
+
+        # Amounts of eligible pairs; a NULL amount lists the benefit's NULL inputs as missing.
+        el_missing = np.zeros(len(el_rows), np.uint64)
+        if plan.amount_sql is not None:
+            values, valid = sl.amounts[plan.amount_sql]
+            el_amount, el_valid = values[el_rows], valid[el_rows]
+            if plan.amount_fields and not el_valid.all():
+                el_missing = np.where(el_valid, np.uint64(0),
+                                      sl.nullmask[el_rows] & self.m.mask_of(plan.amount_fields))
+        else:
+            el_amount, el_valid = np.zeros(len(el_rows), np.int64), np.zeros(len(el_rows), bool)
+        total = _sum_int64(el_amount)  # NULLs read as 0
+        self._append(pol, 0, el_rows, el_amount, el_valid, el_missing, None)
+        self._append(pol, 1, unk_rows, None, None, unk_missing, None)
+        if self.all_pairs:
+            in_rows = bit_positions(ineligible & tail, sl.n)
+            failed = np.zeros(len(in_rows), np.uint64)
             for bit, i in enumerate(idx):
-                failed |= np.where(_test(sl.false[i], rows), np.uint64(1) << np.uint64(bit), np.uint64(0))
+                failed |= np.where(_test(sl.false[i], in_rows), np.uint64(1) << np.uint64(bit), np.uint64(0))
+            self._append(pol, 2, in_rows, None, None, np.zeros(len(in_rows), np.uint64), failed)
+        self.policies += 1
+        self.counts.append({"policy_id": plan.policy_id, "eligible": len(el_rows), "unknown": len(unk_rows),
+                            "ineligible": sl.n - len(el_rows) - len(unk_rows),
+                            "amount_total": Decimal(total).scaleb(-4)})
 
-        amount = pa.nulls(len(rows), pa.decimal128(18, 4))
-        amount_total = Decimal(0)
-        if plan.amount_sql is not None and n_elig:
-            full = sl.amounts[plan.amount_sql]
-            taken = full.take(pa.array(np.where(status == 0, rows, 0)))
-            amount = pc.if_else(pa.array(status == 0), taken, amount)
-            amount_total = pc.sum(amount).as_py() or Decimal(0)
-            amount_null = (status == 0) & np.asarray(pc.is_null(amount).to_numpy(zero_copy_only=False), dtype=bool)
-        if amount_null.any() and plan.amount_fields:
-            # An eligible pair whose amount cannot be computed lists the NULL inputs of the benefit.
-            missing[amount_null] |= sl.nullmask[rows[amount_null]] & self._mask_of(plan.amount_fields)
+    def _append(self, pol: int, status: int, rows: np.ndarray, amount: np.ndarray | None,
+                valid: np.ndarray | None, missing: np.ndarray, failed: np.ndarray | None) -> None:
+        k = len(rows)
+        if not k:
+            return
+        p = self.parts
+        p["row"].append(rows.astype(np.int32))
+        p["pol"].append(np.full(k, pol, np.int32))
+        p["status"].append(np.full(k, status, np.int8))
+        p["amount"].append(amount if amount is not None else np.zeros(k, np.int64))
+        p["valid"].append(valid if valid is not None else np.zeros(k, bool))
+        p["missing"].append(missing)
+        if self.all_pairs:
+            self.failed.append(failed if failed is not None else np.zeros(k, np.uint64))
+        self.rows += k
+
+    def flush(self) -> MatchBatch:
+        p = self.parts
+        cat = {k: (np.concatenate(v) if v else np.zeros(0, dt)) for (k, v), dt in zip(
+            p.items(), (np.int32, np.int32, np.int8, np.int64, bool, np.uint64))}
         table = pa.table({
-            "uscc": sl.uscc.take(pa.array(rows)),
-            "policy_id": pa.DictionaryArray.from_arrays(pa.array(np.zeros(len(rows), np.int32)),
-                                                        pa.array([plan.policy_id])).cast(pa.string()),
-            "status": pa.DictionaryArray.from_arrays(pa.array(status), pa.array(STATUS_NAMES)).cast(pa.string()),
-            "amount": amount,
-            "failed": self._names(failed, [c.id for c in plan.conditions]),
-            "missing": self._names(missing, self.fields),
-        })
-        count = {"policy_id": plan.policy_id, "eligible": n_elig, "unknown": n_unk,
-                 "ineligible": sl.n - n_elig - n_unk, "amount_total": amount_total}
-        return table, count
+            "row": cat["row"], "pol": cat["pol"], "status": cat["status"],
+            "amount": pa.array(cat["amount"], pa.int64(), mask=~cat["valid"]),
+            "missing": cat["missing"],
+        }, schema=ENCODED_SCHEMA)
+        if self.all_pairs:
+            failed = np.concatenate(self.failed) if self.failed else np.zeros(0, np.uint64)
+            table = table.append_column(FAILED, pa.array(failed, pa.uint64()))
+        encoded = EncodedPairs(table, self.sl.uscc, self.m.policy_ids, self.m.condition_ids)
+        batch = MatchBatch(encoded, pa.Table.from_pylist(self.counts, schema=_COUNT_SCHEMA), self.sl.n * self.policies)
+        self._reset()
+        return batch
 
-    def _mask_of(self, fields: frozenset[str]) -> np.uint64:
-        mask = np.uint64(0)
-        for f in fields:
-            mask |= self.field_bit[f]
-        return mask
 
-    @staticmethod
-    def _names(masks: np.ndarray, names: Sequence[str]) -> pa.Array:
-        """uint64 bitmasks → list<string> of the names of the set bits, in ``names`` order."""
-        uniq, inverse = np.unique(masks, return_inverse=True)
-        lists = [[names[b] for b in range(len(names)) if (int(u) >> b) & 1] for u in uniq]
-        return pa.array(lists, type=pa.list_(pa.string())).take(pa.array(inverse.astype(np.int64)))
+def _sum_int64(values: np.ndarray) -> int:
+    """Exact sum of int64 values (split in halves so that no partial sum overflows)."""
+    hi, lo = values >> 32, values & 0xFFFFFFFF
+    return (int(hi.sum()) << 32) + int(lo.sum())
 
 
 _COUNT_SCHEMA = pa.schema([("policy_id", pa.string()), ("eligible", pa.int64()), ("unknown", pa.int64()),
                            ("ineligible", pa.int64()), ("amount_total", pa.decimal128(38, 4))])
 
 
-def _schema_order(name: str) -> tuple[int, str]:
-    from qinqing.registry.schema import ALL_FIELDS
-
-    order = {f.name: i for i, f in enumerate(ALL_FIELDS)}
-    return (order.get(name, len(order)), name)
-
-
 def _empty_pairs() -> pa.Table:
-    return pa.table({"uscc": pa.array([], pa.string()), "policy_id": pa.array([], pa.string()),
-                     "status": pa.array([], pa.string()), "amount": pa.array([], pa.decimal128(18, 4)),
-                     "failed": pa.array([], pa.list_(pa.string())), "missing": pa.array([], pa.list_(pa.string()))})
+    return DECODED_SCHEMA.empty_table()
 
 
 def scope_where(scope: Scope) -> str:
@@ -266,14 +329,21 @@ def _tail_mask(n: int) -> np.ndarray:
     return mask
 
 
-def bit_positions(bits: np.ndarray) -> np.ndarray:
+def bit_positions(bits: np.ndarray, n: int | None = None) -> np.ndarray:
     """Row numbers of the set bits, ascending."""
-    nz = np.flatnonzero(bits)
-    if not len(nz):
+    if not len(bits):
         return np.zeros(0, np.int64)
-    unpacked = np.unpackbits(bits[nz].view(np.uint8), bitorder="little").reshape(-1, 64)
-    w, b = np.nonzero(unpacked)
-    return nz[w].astype(np.int64) * 64 + b
+    unpacked = np.unpackbits(bits.view(np.uint8), bitorder="little", count=n)
+    return np.flatnonzero(unpacked)
+
+
+def pack_bits(flags: np.ndarray) -> np.ndarray:
+    """Booleans → uint64 words, row i at bit i%64 (the inverse of unpacking)."""
+    words = (len(flags) + 63) // 64
+    packed = np.zeros(words * 8, np.uint8)
+    raw = np.packbits(flags, bitorder="little")
+    packed[:len(raw)] = raw
+    return packed.view(np.uint64)
 
 
 def _test(bits: np.ndarray, rows: np.ndarray) -> np.ndarray:

@@ -1,0 +1,124 @@
+"""Kept pairs in encoded form: integers per pair, names decoded only when a pair is read.
+
+A province run keeps hundreds of millions of pairs; spelling each one's ``missing`` and ``failed``
+as lists of strings costs more than deciding them. So the fast path emits, per pair,
+
+    row      int32   the enterprise's position in the batch's ``uscc`` array
+    pol      int32   the policy's position in the batch's ``policy_ids``
+    status   int8    0 eligible, 1 unknown, 2 ineligible (STATUS_NAMES)
+    amount   int64   in units of 0.0001 (DECIMAL(18,4) unscaled), NULL unless eligible and computable
+    missing  uint64  bit i set: field ALL_FIELDS[i] is missing (schema order, as the rules engine lists them)
+    failed   uint64  bit j set: the policy's j-th condition is false — only in complete tables
+                     (``all_pairs``): a kept pair has no false condition, by definition
+
+and ``decode`` turns a batch into the rules engine's table (uscc, policy_id, status, amount,
+failed, missing) when someone reads it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from qinqing.registry.schema import ALL_FIELDS
+
+STATUS_NAMES = ("eligible", "unknown", "ineligible")
+FIELD_NAMES = tuple(f.name for f in ALL_FIELDS)
+FIELD_BIT = {name: i for i, name in enumerate(FIELD_NAMES)}
+assert len(FIELD_NAMES) <= 64, "missing masks are uint64: at most 64 schema fields"
+
+ENCODED_SCHEMA = pa.schema([("row", pa.int32()), ("pol", pa.int32()), ("status", pa.int8()),
+                            ("amount", pa.int64()), ("missing", pa.uint64())])
+FAILED = pa.field("failed", pa.uint64())
+DECODED_SCHEMA = pa.schema([("uscc", pa.string()), ("policy_id", pa.string()), ("status", pa.string()),
+                            ("amount", pa.decimal128(18, 4)), ("failed", pa.list_(pa.string())),
+                            ("missing", pa.list_(pa.string()))])
+
+
+def field_mask(names: Sequence[str] | frozenset[str]) -> int:
+    """The missing-mask bits of schema fields."""
+    mask = 0
+    for name in names:
+        if name not in FIELD_BIT:
+            raise KeyError(f"字段“{name}”不在企业数据字段表中（registry/schema.py）")
+        mask |= 1 << FIELD_BIT[name]
+    return mask
+
+
+def mask_names(masks: np.ndarray, names: Sequence[str]) -> pa.Array:
+    """uint64 bitmasks → list<string> of the names of the set bits, in ``names`` order."""
+    if not len(masks):
+        return pa.array([], pa.list_(pa.string()))
+    uniq, inverse = np.unique(masks, return_inverse=True)
+    lists = [[names[b] for b in range(len(names)) if (int(u) >> b) & 1] for u in uniq]
+    return pa.array(lists, type=pa.list_(pa.string())).take(pa.array(inverse.astype(np.int64).ravel()))
+
+
+def decimal_from_int64(values: np.ndarray, valid: np.ndarray | None, scale: int = 4) -> pa.Array:
+    """int64 units of 10^-scale → decimal128(18, scale), without a Python object per value."""
+    wide = np.empty((len(values), 2), dtype=np.int64)
+    wide[:, 0] = values
+    wide[:, 1] = values >> 63  # two's complement sign extension to 128 bits
+    bitmap = None if valid is None else pa.py_buffer(np.packbits(valid.astype(bool), bitorder="little"))
+    nulls = 0 if valid is None else int(len(valid) - np.count_nonzero(valid))
+    return pa.Array.from_buffers(pa.decimal128(18, scale), len(values), [bitmap, pa.py_buffer(wide)], null_count=nulls)
+
+
+def int64_from_decimal(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """decimal128(p ≤ 18) → (int64 unscaled values, validity); NULLs read as 0."""
+    n = len(arr)
+    if arr.type == pa.null() or n == 0:
+        return np.zeros(n, np.int64), np.zeros(n, bool)
+    words = np.frombuffer(arr.buffers()[1], dtype=np.int64)[2 * arr.offset: 2 * (arr.offset + n)]
+    values = words[0::2].copy()
+    if arr.null_count:
+        valid = np.asarray(arr.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+        values[~valid] = 0
+    else:
+        valid = np.ones(n, bool)
+    return values, valid
+
+
+def int64_from_int64_column(col: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    valid = np.asarray(arr.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+    return np.asarray(arr.fill_null(0).to_numpy(), dtype=np.int64), valid
+
+
+@dataclass
+class EncodedPairs:
+    """One batch of kept pairs and what is needed to name its integers."""
+
+    pairs: pa.Table  # ENCODED_SCHEMA
+    uscc: pa.Array  # rows refer to it
+    policy_ids: Sequence[str]  # pol refers to it
+    conditions: Sequence[Sequence[str]]  # per pol, the condition ids that failed bits refer to
+
+    @property
+    def num_rows(self) -> int:
+        return self.pairs.num_rows
+
+    def decode(self) -> pa.Table:
+        """The rules engine's form: uscc, policy_id, status, amount, failed, missing (lists of names)."""
+        t = self.pairs
+        pol = t.column("pol").to_numpy()
+        failed = t.column("failed").to_numpy() if "failed" in t.column_names else np.zeros(len(pol), np.uint64)
+        failed_lists = pa.array([[]] * len(pol), pa.list_(pa.string()))
+        if failed.any():
+            out: list[list[str]] = [[] for _ in range(len(pol))]
+            for i in np.flatnonzero(failed):
+                names = self.conditions[pol[i]]
+                out[i] = [names[b] for b in range(len(names)) if (int(failed[i]) >> b) & 1]
+            failed_lists = pa.array(out, pa.list_(pa.string()))
+        ids = pa.array(list(self.policy_ids), pa.string())
+        return pa.table({
+            "uscc": self.uscc.take(t.column("row")),
+            "policy_id": ids.take(t.column("pol")),
+            "status": pa.array(STATUS_NAMES, pa.string()).take(t.column("status")),
+            "amount": decimal_from_int64(*int64_from_int64_column(t.column("amount"))),
+            "failed": failed_lists,
+            "missing": mask_names(t.column("missing").to_numpy(), FIELD_NAMES),
+        }, schema=DECODED_SCHEMA)
