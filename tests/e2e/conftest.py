@@ -1,0 +1,128 @@
+"""Browser tests: the app served by uvicorn in a thread on a free localhost port with a fresh SQLite store,
+driven by Debian's chromium through Playwright (no browser download)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from qinqing.accounts import AccountService, Role
+from qinqing.catalogue import CatalogueStore, load_directory
+from qinqing.db import make_engine, migrate
+from qinqing.registry.store import upsert_enterprises
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+PASSWORD = "correct-horse-9"
+AS_OF = date(2021, 12, 1)
+CHROMIUM = os.environ.get("QINQING_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+ELIGIBLE = "91230102MA1BXXXX01"
+UNKNOWN = "91230102MA1BXXXX02"
+ENTERPRISES = [
+    {"uscc": ELIGIBLE, "name": "哈尔滨示例制造有限公司", "region_code": "230102", "industry_code": "C3911",
+     "legal_person": True, "is_above_scale": True, "above_scale_since": 2021, "is_dishonest": False,
+     "in_abnormal_list": False, "in_safety_blacklist": False, "employees": 120, "revenue": 9000,
+     "total_assets": 12000, "established_on": date(2012, 5, 4)},
+    {"uscc": UNKNOWN, "name": "哈尔滨数据待补公司", "region_code": "230103", "industry_code": "C3411",
+     "legal_person": True, "is_above_scale": True, "above_scale_since": 2021, "is_dishonest": False,
+     "in_abnormal_list": False},
+    {"uscc": "91330106MA2CXXXX03", "name": "杭州西湖示例公司", "region_code": "330106", "industry_code": "C3911",
+     "legal_person": True, "is_above_scale": True, "above_scale_since": 2021},
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _seed(url: str) -> None:
+    migrate(url)
+    engine = make_engine(url)
+    upsert_enterprises(engine, ENTERPRISES)
+    load_directory(CatalogueStore(engine), ROOT / "policies" / "heilongjiang")
+    accounts = AccountService(engine)
+    accounts.create_user("ent1", PASSWORD, Role.ENTERPRISE, "哈尔滨示例制造", uscc=ELIGIBLE)
+    accounts.create_user("ent2", PASSWORD, Role.ENTERPRISE, "哈尔滨数据待补", uscc=UNKNOWN)
+    accounts.create_user("officer", PASSWORD, Role.OFFICER, "黑龙江工信厅", department="黑龙江省工业和信息化厅",
+                         region_code="230000")
+    accounts.create_user("supervisor", PASSWORD, Role.SUPERVISOR, "营商办督查员")
+    accounts.create_user("admin", PASSWORD, Role.ADMIN, "系统管理员")
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    """Base URL of a live server on a fresh database."""
+    import uvicorn
+
+    from qinqing.settings import Settings
+    from qinqing.web.app import create_app
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'e2e.db'}"
+    _seed(url)
+    app = create_app(Settings(database_url=url, secret_key="e2e-secret", reference_date=AS_OF))
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
+        pytest.skip(f"no chromium binary at {CHROMIUM}: install Debian's chromium (apt-get install chromium) "
+                    "or set QINQING_CHROMIUM")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page_for(browser, server):
+    """page_for("ent1") → a new browser page logged in as that user."""
+    contexts = []
+
+    def make(username: str):
+        context = browser.new_context(base_url=server, locale="zh-CN", viewport={"width": 1280, "height": 900})
+        contexts.append(context)
+        page = context.new_page()
+        page.goto("/login")
+        page.fill("input[name=username]", username)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_load_state("networkidle")
+        return page
+
+    yield make
+    for c in contexts:
+        c.close()
+
+
+def screenshot(page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
