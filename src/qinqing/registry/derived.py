@@ -43,11 +43,17 @@ def age_years(established_on: date | None, as_of: date) -> int | None:
     return as_of.year - established_on.year - (1 if before_anniversary else 0)
 
 
+# Ratios are rounded to 9 decimal places in every engine, so that a growth of exactly 40%
+# (14000 / 10000 - 1 = 0.3999999999999999 in binary floating point) meets "增长40%以上" as the
+# text intends; 1e-9 is far below any threshold a policy states.
+RATIO_PLACES = 9
+
+
 def ratio(numerator: Any, denominator: Any, minus_one: bool = False) -> float | None:
     if numerator is None or denominator is None or float(denominator) == 0:
         return None
     value = float(numerator) / float(denominator)
-    return value - 1 if minus_one else value
+    return round(value - 1 if minus_one else value, RATIO_PLACES)
 
 
 def derive(row: Mapping[str, Any], as_of: date) -> dict[str, Any]:
@@ -78,7 +84,8 @@ def _ratio_sql(num: str, den: str, minus_one: bool) -> exp.Expression:
     )
     quotient.set("typed", False)
     quotient.set("safe", False)
-    return exp.Sub(this=exp.paren(quotient), expression=exp.Literal.number(1)) if minus_one else quotient
+    value = exp.Sub(this=exp.paren(quotient), expression=exp.Literal.number(1)) if minus_one else quotient
+    return exp.Round(this=value, decimals=exp.Literal.number(RATIO_PLACES))
 
 
 def _date_part_sql(column: str, fmt: str) -> exp.Expression:
