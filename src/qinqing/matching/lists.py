@@ -37,14 +37,10 @@ def push_list(store: ResultStore) -> pa.Table:
     previous = store.previous_run_id()
     sql = "SELECT uscc, policy_id, status, amount, missing, run_id FROM matches WHERE status = 'eligible'"
     if previous:
-        prev_path = str(store.runs_dir / f"{previous}.duckdb").replace("'", "''")
-        sql = (f"ATTACH '{prev_path}' AS prev (READ_ONLY); "
-               f"SELECT * FROM ({sql}) m WHERE NOT EXISTS (SELECT 1 FROM prev.matches p WHERE p.uscc = m.uscc "
-               "AND p.policy_id = m.policy_id AND p.status = 'eligible') ORDER BY uscc, policy_id")
-        try:
-            return store.arrow(sql)
-        finally:
-            store.arrow("DETACH prev")
+        return store.arrow(
+            f"SELECT * FROM ({sql}) m WHERE NOT EXISTS (SELECT 1 FROM prev.matches p WHERE p.uscc = m.uscc "
+            "AND p.policy_id = m.policy_id AND p.status = 'eligible') ORDER BY uscc, policy_id",
+            attach={"prev": previous})
     return store.arrow(sql + " ORDER BY uscc, policy_id")
 
 

@@ -1,8 +1,8 @@
 """The match results store: one DuckDB file per run, and a pointer file naming the current one.
 
-Why this shape: a province run writes tens of millions of rows, which a columnar file takes in
+Why this shape: a province run writes hundreds of millions of rows, which a columnar file takes in
 seconds, while the portal asks for one enterprise's matches, which the file answers from the
-zone maps of a table sorted by ``uscc`` in a few milliseconds. A run is written into its own file
+zone maps of a table sorted by enterprise in a few milliseconds. A run is written into its own file
 and published by atomically replacing ``CURRENT`` (``os.replace``); a run killed half-way leaves
 only an unpublished file behind, and the previous run stays current and queryable.
 
@@ -10,28 +10,46 @@ Layout of ``root``::
 
     CURRENT                the id of the current run (one line)
     PREVIOUS               the id of the run before it (push lists compare the two)
-    runs/<run_id>.duckdb   tables ``run`` (one row), ``matches`` and ``policy_counts``
+    WRITING                present while a process changes the current run (incremental runs)
+    runs/<run_id>.duckdb   tables ``run`` (one row), ``enterprises`` (ent, uscc), ``policies``
+                           (pol, policy_id), ``pairs`` (ent, pol, status, amount, missing bitmask,
+                           computed_at) and ``policy_counts``; the view ``matches`` spells pairs
+                           out as (uscc, policy_id, status, amount, failed, missing, run_id, computed_at)
 
-Only eligible and unknown pairs are kept; ``policy_counts`` keeps the count of every status.
-Incremental re-matches change the current run's file in one transaction. One process writes a
-store at a time (DuckDB's file lock); the web application and the CLI share it through this class.
+Pairs are stored encoded (pairs.py): integers for enterprise, policy and status, a bitmask of the
+missing fields, decoded to names by the ``matches`` view only for the rows read. Only eligible and
+unknown pairs are kept (their ``failed`` is empty by definition); ``policy_counts`` keeps the count
+of every status.
+
+Readers and writers in different processes (the web application, a CLI incremental run) share a
+run file by taking turns: a reader keeps a read-only connection while it is busy and drops it after
+``IDLE_SECONDS``, or at once when it sees ``WRITING``; a writer announces itself with ``WRITING``,
+waits for the readers to let go, changes the file in one transaction and leaves.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
+from qinqing.matching.pairs import FIELD_NAMES, STATUS_NAMES, EncodedPairs
+
 KEPT_STATUSES = ("eligible", "unknown")
+IDLE_SECONDS = 0.5  # a reader lets go of the file after this long without a query
+WAIT_SECONDS = 60.0  # how long a reader or writer waits for the other before giving up
 _LIVE_WRITERS: set[Path] = set()  # partial files written by this process
 
 MATCH_SCHEMA = pa.schema(
@@ -53,16 +71,27 @@ COUNT_SCHEMA = pa.schema(
         ("amount_total", pa.decimal128(38, 4)),
     ]
 )
+_FIELDS_SQL = "[" + ", ".join(f"'{f}'" for f in FIELD_NAMES) + "]"
+_STATUS_SQL = "[" + ", ".join(f"'{s}'" for s in STATUS_NAMES) + "]"
 
 _DDL = """
 CREATE TABLE run (
     run_id VARCHAR PRIMARY KEY, as_of DATE, engine VARCHAR, started_at TIMESTAMP,
     finished_at TIMESTAMP, policies BIGINT, enterprises BIGINT, pairs_evaluated BIGINT, note VARCHAR);
-CREATE TABLE staging (
-    uscc VARCHAR, policy_id VARCHAR, status VARCHAR, amount DECIMAL(18,4),
-    failed VARCHAR[], missing VARCHAR[]);
+CREATE TABLE enterprises (ent INTEGER, uscc VARCHAR);
+CREATE TABLE policies (pol INTEGER, policy_id VARCHAR);
+CREATE TABLE staging (ent INTEGER, pol INTEGER, status TINYINT, amount DECIMAL(18,4), missing UBIGINT,
+                      computed_at TIMESTAMP);
 CREATE TABLE staging_counts (
     policy_id VARCHAR, eligible BIGINT, unknown BIGINT, ineligible BIGINT, amount_total DECIMAL(38,4));
+"""
+_MATCHES_VIEW = f"""
+CREATE VIEW matches AS
+SELECT e.uscc, p.policy_id, {_STATUS_SQL}[m.status + 1] AS status, m.amount,
+       []::VARCHAR[] AS failed,
+       list_filter({_FIELDS_SQL}, lambda f, i: ((m.missing >> (i - 1)::UBIGINT) & 1::UBIGINT) = 1) AS missing,
+       (SELECT run_id FROM run) AS run_id, m.computed_at, m.ent, m.pol
+FROM pairs m JOIN enterprises e USING (ent) JOIN policies p USING (pol)
 """
 
 
@@ -115,24 +144,26 @@ def new_run_id(now: datetime | None = None) -> str:
 class RunWriter:
     """Collects one run's rows in an unpublished file; ``publish`` makes it current atomically."""
 
-    def __init__(self, store: ResultStore, run_id: str, as_of: date, engine: str, note: str = "") -> None:
+    def __init__(self, store: ResultStore, run_id: str, as_of: date, engine: str, note: str = "",
+                 enterprises: Iterable[str] | pa.Array | None = None) -> None:
         self.store, self.run_id, self.as_of, self.engine, self.note = store, run_id, as_of, engine, note
         self.path = store.runs_dir / f"{run_id}.partial.duckdb"
         self.started_at = datetime.now()
         _LIVE_WRITERS.add(self.path)
         self._con = duckdb.connect(str(self.path))
         self._con.execute(_DDL)
+        self._maps = _Maps()
+        if enterprises is not None:  # numbered in uscc order, so that pairs sorted by ent are by uscc
+            usccs = enterprises if isinstance(enterprises, pa.Array) else pa.array(list(enterprises), pa.string())
+            self._con.register("incoming_usccs", pa.table({"uscc": usccs}))
+            self._con.execute("INSERT INTO enterprises SELECT (row_number() OVER (ORDER BY uscc) - 1)::INTEGER, "
+                              "uscc FROM (SELECT DISTINCT uscc FROM incoming_usccs) ORDER BY uscc")
+            self._con.unregister("incoming_usccs")
         self._done = False
 
-    def add(self, pairs: pa.Table) -> None:
-        """Append pairs (MATCH_SCHEMA columns); only eligible and unknown rows are kept."""
-        pairs = _conform(pairs, MATCH_SCHEMA)
-        self._con.register("incoming", pairs)
-        self._con.execute(
-            "INSERT INTO staging SELECT uscc, policy_id, status, amount, failed, missing FROM incoming "
-            "WHERE status IN ('eligible', 'unknown')"
-        )
-        self._con.unregister("incoming")
+    def add(self, pairs: pa.Table | EncodedPairs) -> None:
+        """Append pairs, encoded or as MATCH_SCHEMA columns; only eligible and unknown rows are kept."""
+        _insert(self._con, "staging", pairs, self.started_at, self._maps)
 
     def add_counts(self, counts: pa.Table) -> None:
         """Append per-policy counts (COUNT_SCHEMA); several rows of one policy are summed."""
@@ -149,12 +180,9 @@ class RunWriter:
             [self.run_id, self.as_of, self.engine, self.started_at, finished, policies, enterprises,
              pairs_evaluated, self.note],
         )
-        # Sorted by uscc so that one enterprise's rows sit in one or two row groups (zone maps).
-        con.execute(
-            "CREATE TABLE matches AS SELECT uscc, policy_id, status, amount, failed, missing, "
-            "?::VARCHAR AS run_id, ?::TIMESTAMP AS computed_at FROM staging ORDER BY uscc, policy_id",
-            [self.run_id, finished],
-        )
+        # Sorted by enterprise (numbered in uscc order) so that one enterprise's rows sit in one or
+        # two row groups, which the zone maps find without a scan.
+        con.execute("CREATE TABLE pairs AS SELECT * FROM staging ORDER BY ent, pol")
         con.execute(
             "CREATE TABLE policy_counts AS SELECT policy_id, sum(eligible)::BIGINT AS eligible, "
             "sum(unknown)::BIGINT AS unknown, sum(ineligible)::BIGINT AS ineligible, "
@@ -162,6 +190,7 @@ class RunWriter:
             "ORDER BY policy_id"
         )
         con.execute("DROP TABLE staging; DROP TABLE staging_counts")
+        con.execute(_MATCHES_VIEW)
         con.execute("CHECKPOINT")
         con.close()
         self._done = True
@@ -190,6 +219,8 @@ class ResultStore:
         self._lock = threading.RLock()
         self._con: duckdb.DuckDBPyConnection | None = None
         self._con_run: str | None = None
+        self._last_used = 0.0
+        self._timer: threading.Timer | None = None
 
     # -- runs -------------------------------------------------------------------------------
     def current_run(self) -> RunInfo | None:
@@ -204,10 +235,14 @@ class ResultStore:
         row = self._query_run(run_id, "SELECT * FROM run")[0]
         return RunInfo(*row)
 
-    def begin_run(self, as_of: date, engine: str, note: str = "") -> RunWriter:
-        """Start writing a new run; nothing is visible until ``RunWriter.publish``."""
+    def begin_run(self, as_of: date, engine: str, note: str = "",
+                  enterprises: Iterable[str] | pa.Array | None = None) -> RunWriter:
+        """Start writing a new run; nothing is visible until ``RunWriter.publish``.
+
+        ``enterprises`` (the registry's USCCs) numbers them in uscc order up front; enterprises
+        first met in the pairs are numbered after them."""
         self._sweep_partials()
-        return RunWriter(self, new_run_id(), as_of, engine, note)
+        return RunWriter(self, new_run_id(), as_of, engine, note, enterprises)
 
     # -- queries ----------------------------------------------------------------------------
     def matches_for(self, uscc: str, run_id: str | None = None) -> list[Match]:
@@ -215,14 +250,14 @@ class ResultStore:
         rows = self._query_run(
             run_id,
             "SELECT uscc, policy_id, status, amount, failed, missing, run_id, computed_at "
-            "FROM matches WHERE uscc = ? ORDER BY status, policy_id",
+            "FROM matches WHERE ent = (SELECT ent FROM enterprises WHERE uscc = ?) ORDER BY status, policy_id",
             [uscc],
         )
         return [_match(r) for r in rows]
 
     def matches_of_policy(self, policy_id: str, status: str | None = None, run_id: str | None = None) -> list[Match]:
         sql = ("SELECT uscc, policy_id, status, amount, failed, missing, run_id, computed_at FROM matches "
-               "WHERE policy_id = ?")
+               "WHERE pol = (SELECT pol FROM policies WHERE policy_id = ?)")
         params: list[object] = [policy_id]
         if status:
             sql += " AND status = ?"
@@ -233,38 +268,44 @@ class ResultStore:
         rows = self._query_run(run_id, "SELECT * FROM policy_counts ORDER BY policy_id")
         return {r[0]: PolicyCount(*r) for r in rows}
 
-    def arrow(self, sql: str, params: list[object] | None = None, run_id: str | None = None) -> pa.Table:
-        """Run a read query against a run's tables (``matches``, ``policy_counts``, ``run``)."""
-        with self._lock:
-            con = self._connection(run_id)
-            return con.execute(sql, params or []).to_arrow_table()
+    def arrow(self, sql: str, params: list[object] | None = None, run_id: str | None = None,
+              attach: dict[str, str] | None = None) -> pa.Table:
+        """Run a read query against a run's tables (``matches``, ``policy_counts``, ``run``);
+        ``attach`` maps aliases to other run ids, attached read-only for the query."""
+        with self._reading(run_id) as con:
+            cur = con.cursor()
+            try:
+                for alias, other in (attach or {}).items():
+                    path = str(self.runs_dir / f"{other}.duckdb").replace("'", "''")
+                    cur.execute(f"ATTACH '{path}' AS {alias} (READ_ONLY)")
+                return cur.sql(sql, params=params or None).to_arrow_table()
+            finally:
+                cur.close()
 
     # -- incremental ------------------------------------------------------------------------
     def replace_pairs(self, *, uscc: Iterable[str] | None = None, policy_ids: Iterable[str] | None = None,
-                      pairs: pa.Table, counts: pa.Table | None = None) -> None:
+                      pairs: pa.Table | EncodedPairs | Iterable[EncodedPairs], counts: pa.Table | None = None) -> None:
         """In one transaction of the current run: drop the rows of these enterprises / policies
         and insert their new pairs; for policies, replace their counts too."""
-        pairs = _conform(pairs, MATCH_SCHEMA)
-        with self._lock:
-            con = self._connection(None)
-            run_id = self._con_run
+        parts = [pairs] if isinstance(pairs, (pa.Table, EncodedPairs)) else list(pairs)
+        parts = [_conform(p, MATCH_SCHEMA) if isinstance(p, pa.Table) else p for p in parts]
+        with self._writing() as con:
+            now = datetime.now()
             con.execute("BEGIN TRANSACTION")
             try:
                 if uscc is not None:
-                    con.execute("DELETE FROM matches WHERE uscc IN (SELECT unnest(?::VARCHAR[]))", [list(uscc)])
+                    con.execute("DELETE FROM pairs WHERE ent IN (SELECT ent FROM enterprises "
+                                "WHERE uscc IN (SELECT unnest(?::VARCHAR[])))", [list(uscc)])
                 if policy_ids is not None:
                     ids = list(policy_ids)
-                    con.execute("DELETE FROM matches WHERE policy_id IN (SELECT unnest(?::VARCHAR[]))", [ids])
+                    con.execute("DELETE FROM pairs WHERE pol IN (SELECT pol FROM policies "
+                                "WHERE policy_id IN (SELECT unnest(?::VARCHAR[])))", [ids])
                     if counts is not None:
                         con.execute("DELETE FROM policy_counts WHERE policy_id IN (SELECT unnest(?::VARCHAR[]))",
                                     [ids])
-                con.register("incoming", pairs)
-                con.execute(
-                    "INSERT INTO matches SELECT uscc, policy_id, status, amount, failed, missing, ?, ? "
-                    "FROM incoming WHERE status IN ('eligible', 'unknown')",
-                    [run_id, datetime.now()],
-                )
-                con.unregister("incoming")
+                maps = _Maps()
+                for part in parts:
+                    _insert(con, "pairs", part, now, maps)
                 if counts is not None:
                     con.register("incoming_counts", _conform(counts, COUNT_SCHEMA))
                     con.execute("INSERT INTO policy_counts SELECT policy_id, sum(eligible), sum(unknown), "
@@ -280,6 +321,94 @@ class ResultStore:
             if self._con is not None:
                 self._con.close()
                 self._con, self._con_run = None, None
+
+    # -- connections: readers take turns with writers (module docstring) ---------------------
+    @contextmanager
+    def _reading(self, run_id: str | None) -> Iterator[duckdb.DuckDBPyConnection]:
+        with self._lock:
+            target = run_id or self._read_pointer("CURRENT")
+            if target is None:
+                raise StoreError("尚无匹配结果：请先运行一次全量匹配（qinqing run full）")
+            if self._con is not None and (self._con_run != target or self._writer_waiting()):
+                self.close()
+            if self._con is None:
+                self._wait_for_writer()
+                self._con = self._open(self.runs_dir / f"{target}.duckdb", read_only=True)
+                self._con_run = target
+            try:
+                yield self._con
+            finally:
+                self._last_used = time.monotonic()
+                self._schedule_idle_close()
+
+    @contextmanager
+    def _writing(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The current run's file, read-write, once every reader (of every process) has let go."""
+        with self._lock:
+            target = self._read_pointer("CURRENT")
+            if target is None:
+                raise StoreError("尚无匹配结果：请先运行一次全量匹配（qinqing run full）")
+            flag = self.root / "WRITING"
+            self._take_flag(flag)
+            try:
+                self.close()
+                con = self._open(self.runs_dir / f"{target}.duckdb", read_only=False)
+                try:
+                    yield con
+                finally:
+                    con.close()
+            finally:
+                flag.unlink(missing_ok=True)
+
+    def _open(self, path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+        if not path.exists():
+            raise StoreError(f"匹配批次 {path.stem} 的结果文件不存在：{path}")
+        deadline = time.monotonic() + WAIT_SECONDS
+        while True:
+            try:
+                return duckdb.connect(str(path), read_only=read_only)
+            except duckdb.IOException as exc:  # the other side still holds the file lock
+                if time.monotonic() > deadline:
+                    raise StoreError(f"结果库正被另一个进程占用，等待 {WAIT_SECONDS:.0f} 秒后仍未释放：{path}（{exc}）") from exc
+                time.sleep(0.01)
+
+    def _take_flag(self, flag: Path) -> None:
+        deadline = time.monotonic() + WAIT_SECONDS
+        while True:
+            try:
+                fd = os.open(flag, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+                os.write(fd, str(os.getpid()).encode())
+                os.close(fd)
+                return
+            except FileExistsError:
+                if _stale(flag) or time.monotonic() > deadline:
+                    flag.unlink(missing_ok=True)  # its writer died, or is stuck far beyond any real change
+                time.sleep(0.01)
+
+    def _writer_waiting(self) -> bool:
+        return (self.root / "WRITING").exists()
+
+    def _wait_for_writer(self) -> None:
+        deadline = time.monotonic() + WAIT_SECONDS
+        flag = self.root / "WRITING"
+        while flag.exists() and not _stale(flag):
+            if time.monotonic() > deadline:
+                raise StoreError(f"结果库正在更新，等待 {WAIT_SECONDS:.0f} 秒后仍未完成：{self.root}")
+            time.sleep(0.005)
+
+    def _schedule_idle_close(self) -> None:
+        if self._timer is None or not self._timer.is_alive():
+            self._timer = threading.Timer(IDLE_SECONDS, self._close_if_idle)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _close_if_idle(self) -> None:
+        with self._lock:
+            self._timer = None
+            if time.monotonic() - self._last_used >= IDLE_SECONDS * 0.9:
+                self.close()
+            else:
+                self._schedule_idle_close()
 
     # -- internals --------------------------------------------------------------------------
     def _read_pointer(self, name: str) -> str | None:
@@ -321,25 +450,88 @@ class ResultStore:
             p.unlink(missing_ok=True)
             p.with_name(p.name + ".wal").unlink(missing_ok=True)
 
-    def _connection(self, run_id: str | None) -> duckdb.DuckDBPyConnection:
-        target = run_id or self._read_pointer("CURRENT")
-        if target is None:
-            raise StoreError("尚无匹配结果：请先运行一次全量匹配（qinqing run full）")
-        if self._con is None or self._con_run != target:
-            self.close()
-            path = self.runs_dir / f"{target}.duckdb"
-            if not path.exists():
-                raise StoreError(f"匹配批次 {target} 的结果文件不存在：{path}")
-            try:
-                self._con = duckdb.connect(str(path))
-            except duckdb.IOException as exc:
-                raise StoreError(f"结果库正被另一个进程使用：{path}（{exc}）") from exc
-            self._con_run = target
-        return self._con
-
     def _query_run(self, run_id: str | None, sql: str, params: list[object] | None = None) -> list[tuple]:
-        with self._lock:
-            return self._connection(run_id).execute(sql, params or []).fetchall()
+        with self._reading(run_id) as con:
+            cur = con.cursor()
+            try:
+                return cur.execute(sql, params or []).fetchall()
+            finally:
+                cur.close()
+
+
+def _stale(flag: Path) -> bool:
+    """A WRITING flag whose process is gone (killed mid-write: DuckDB rolled its transaction back)."""
+    try:
+        pid = int(flag.read_text() or "0")
+    except (FileNotFoundError, ValueError):
+        return False
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+class _Maps:
+    """Per insert target: slice → ent numbers and policy-id list → pol numbers, computed once each."""
+
+    def __init__(self) -> None:
+        self.ents: dict[int, tuple[pa.Array, np.ndarray]] = {}
+        self.pols: dict[int, tuple[Any, np.ndarray]] = {}
+
+
+def _number(con: duckdb.DuckDBPyConnection, table: str, key: str, num: str, values: pa.Array) -> np.ndarray:
+    """The numbers of ``values`` in ``table`` (key → num), numbering the new ones after the rest."""
+    con.register("incoming_keys", pa.table({"k": values, "i": pa.array(np.arange(len(values), dtype=np.int64))}))
+    con.execute(
+        f"INSERT INTO {table} SELECT (coalesce((SELECT max({num}) FROM {table}), -1) + row_number() OVER (ORDER BY k))"
+        f"::INTEGER, k FROM (SELECT DISTINCT k FROM incoming_keys WHERE k NOT IN (SELECT {key} FROM {table}))")
+    got = con.sql(f"SELECT i, {num} FROM incoming_keys JOIN {table} ON {key} = k ORDER BY i").to_arrow_table()
+    con.unregister("incoming_keys")
+    return got.column(1).to_numpy()
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, pairs: pa.Table | EncodedPairs, now: datetime,
+            maps: _Maps) -> None:
+    """Insert kept pairs into ``table`` (staging or pairs): encoded ones as they are, named ones encoded."""
+    if isinstance(pairs, EncodedPairs):
+        if not pairs.num_rows:
+            return
+        key = id(pairs.uscc)
+        if key not in maps.ents or maps.ents[key][0] is not pairs.uscc:
+            maps.ents[key] = (pairs.uscc, _number(con, "enterprises", "uscc", "ent", pairs.uscc))
+        key_p = id(pairs.policy_ids)
+        if key_p not in maps.pols or maps.pols[key_p][0] is not pairs.policy_ids:
+            ids = pa.array(list(pairs.policy_ids), pa.string())
+            maps.pols[key_p] = (pairs.policy_ids, _number(con, "policies", "policy_id", "pol", ids))
+        t = pairs.pairs
+        ents, pols = maps.ents[key][1], maps.pols[key_p][1]
+        incoming = pa.table({
+            "ent": pa.array(ents[t.column("row").to_numpy()].astype(np.int32)),
+            "pol": pa.array(pols[t.column("pol").to_numpy()].astype(np.int32)),
+            "status": t.column("status"), "amount": t.column("amount"), "missing": t.column("missing"),
+        })
+        con.register("incoming", incoming)
+        con.execute(f"INSERT INTO {table} SELECT ent, pol, status, (amount::DECIMAL(18,4) * 0.0001)::DECIMAL(18,4), "
+                    "missing, ?::TIMESTAMP FROM incoming WHERE status IN (0, 1)", [now])
+        con.unregister("incoming")
+        return
+    pairs = _conform(pairs, MATCH_SCHEMA)
+    if not pairs.num_rows:
+        return
+    ents = _number(con, "enterprises", "uscc", "ent", pairs.column("uscc").combine_chunks())
+    pols = _number(con, "policies", "policy_id", "pol", pairs.column("policy_id").combine_chunks())
+    con.register("incoming", pairs.append_column("_ent", pa.array(ents.astype(np.int32)))
+                 .append_column("_pol", pa.array(pols.astype(np.int32))))
+    con.execute(
+        f"INSERT INTO {table} SELECT _ent, _pol, (list_position({_STATUS_SQL}, status) - 1)::TINYINT, amount, "
+        f"coalesce(list_sum(list_transform(missing, lambda f: 1::UBIGINT << (list_position({_FIELDS_SQL}, f) - 1)"
+        f"::UBIGINT)), 0)::UBIGINT, ?::TIMESTAMP FROM incoming WHERE status IN ('eligible', 'unknown')", [now])
+    con.unregister("incoming")
 
 
 def _match(row: tuple) -> Match:

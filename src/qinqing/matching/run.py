@@ -85,7 +85,20 @@ def match_batches(policies: Sequence[Any], enterprises: pa.Table, as_of: date, *
     yield batch_from_all_pairs(table)
 
 
-def batch_from_all_pairs(table: pa.Table) -> MatchBatch:
+@dataclass
+class _NamedBatch:
+    """Kept pairs from an engine that names them (duckdb, spark), shaped like a MatchBatch."""
+
+    pairs: pa.Table
+    counts: pa.Table
+    pairs_evaluated: int
+
+    @property
+    def encoded(self) -> pa.Table:  # the store takes named pairs too
+        return self.pairs
+
+
+def batch_from_all_pairs(table: pa.Table) -> _NamedBatch:
     """A complete pair table (every status) → kept pairs plus counts, as the fast path gives them."""
     con = duckdb.connect()
     con.register("pairs", table)
@@ -95,7 +108,7 @@ def batch_from_all_pairs(table: pa.Table) -> MatchBatch:
         "coalesce(sum(amount) FILTER (status = 'eligible'), 0)::DECIMAL(38,4) AS amount_total "
         "FROM pairs GROUP BY policy_id").to_arrow_table()
     kept = table.filter(pc.is_in(table.column("status"), pa.array(["eligible", "unknown"])))
-    return MatchBatch(kept, counts, table.num_rows)
+    return _NamedBatch(kept, counts, table.num_rows)
 
 
 def full_run(policies: Sequence[Any], enterprises: pa.Table, store: ResultStore, as_of: date,
@@ -104,11 +117,11 @@ def full_run(policies: Sequence[Any], enterprises: pa.Table, store: ResultStore,
     """Match everything and publish the result as the new current run (atomically)."""
     started = time.perf_counter()
     active, skipped = select_policies(policies, as_of, include_expired)
-    writer = store.begin_run(as_of, engine, note)
+    writer = store.begin_run(as_of, engine, note, enterprises=enterprises.column("uscc").combine_chunks())
     evaluated = eligible = unknown = 0
     try:
         for batch in match_batches(active, enterprises, as_of, engine=engine, progress=progress):
-            writer.add(batch.pairs)
+            writer.add(batch.encoded)
             writer.add_counts(batch.counts)
             evaluated += batch.pairs_evaluated
             eligible += int(pc.sum(batch.counts.column("eligible")).as_py() or 0)
@@ -130,9 +143,9 @@ def rematch_enterprise(enterprises: pa.Table, policies: Sequence[Any], store: Re
     started = time.perf_counter()
     active, skipped = select_policies(policies, as_of, include_expired)
     matcher = matcher or VectorisedMatcher(active, as_of)
-    pairs, evaluated = _collect(matcher.run(facts_connection(enterprises, as_of)))
-    store.replace_pairs(uscc=enterprises.column("uscc").to_pylist(), pairs=pairs)
-    return _summary(store, as_of, len(matcher.plans), len(skipped), enterprises.num_rows, evaluated, pairs, started)
+    batches = list(matcher.run(facts_connection(enterprises, as_of)))
+    store.replace_pairs(uscc=enterprises.column("uscc").to_pylist(), pairs=[b.encoded for b in batches])
+    return _summary(store, as_of, len(matcher.plans), len(skipped), enterprises.num_rows, batches, started)
 
 
 def rematch_policy(policy: Any, enterprises: pa.Table, store: ResultStore, as_of: date, *,
@@ -141,25 +154,16 @@ def rematch_policy(policy: Any, enterprises: pa.Table, store: ResultStore, as_of
     started = time.perf_counter()
     active, skipped = select_policies([policy], as_of, include_expired)
     batches = list(VectorisedMatcher(active, as_of).run(facts_connection(enterprises, as_of))) if active else []
-    pairs, evaluated = _collect(batches)
     counts = pa.concat_tables([b.counts for b in batches]) if batches else None
-    store.replace_pairs(policy_ids=[policy.id], pairs=pairs, counts=counts)
-    return _summary(store, as_of, len(active), len(skipped), enterprises.num_rows, evaluated, pairs, started)
+    store.replace_pairs(policy_ids=[policy.id], pairs=[b.encoded for b in batches], counts=counts)
+    return _summary(store, as_of, len(active), len(skipped), enterprises.num_rows, batches, started)
 
 
-def _collect(batches: Iterable[MatchBatch]) -> tuple[pa.Table, int]:
-    from qinqing.matching.engines.vectorised import _empty_pairs
-
-    tables, evaluated = [], 0
-    for b in batches:
-        tables.append(b.pairs)
-        evaluated += b.pairs_evaluated
-    return (pa.concat_tables(tables) if tables else _empty_pairs()), evaluated
-
-
-def _summary(store: ResultStore, as_of: date, policies: int, skipped: int, enterprises: int, evaluated: int,
-             pairs: pa.Table, started: float) -> RunSummary:
-    status = pairs.column("status").to_pylist()
+def _summary(store: ResultStore, as_of: date, policies: int, skipped: int, enterprises: int,
+             batches: Sequence[MatchBatch], started: float) -> RunSummary:
+    eligible = sum(int(pc.sum(b.counts.column("eligible")).as_py() or 0) for b in batches)
+    unknown = sum(int(pc.sum(b.counts.column("unknown")).as_py() or 0) for b in batches)
+    evaluated = sum(b.pairs_evaluated for b in batches)
     run = store.current_run()
     return RunSummary(run.run_id if run else None, as_of, "vectorised", policies, skipped, enterprises, evaluated,
-                      status.count("eligible"), status.count("unknown"), time.perf_counter() - started)
+                      eligible, unknown, time.perf_counter() - started)
