@@ -70,9 +70,11 @@ def server(tmp_path_factory):
     from qinqing.settings import Settings
     from qinqing.web.app import create_app
 
-    url = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'e2e.db'}"
+    directory = tmp_path_factory.mktemp("e2e")
+    url = f"sqlite:///{directory / 'e2e.db'}"
     _seed(url)
-    app = create_app(Settings(database_url=url, secret_key="e2e-secret", reference_date=AS_OF))
+    app = create_app(Settings(database_url=url, secret_key="e2e-secret", reference_date=AS_OF,
+                              results_dir=directory / "results"))
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -90,8 +90,15 @@ def users(web_engine):
 
 
 @pytest.fixture
-def app(web_engine, users):
-    settings = Settings(database_url=str(web_engine.url), secret_key="test-secret", reference_date=AS_OF)
+def results_dir(tmp_path) -> Path:
+    """An empty matching results store (no run yet: 我的政策 evaluates directly until a run exists)."""
+    return tmp_path / "results"
+
+
+@pytest.fixture
+def app(web_engine, users, results_dir):
+    settings = Settings(database_url=str(web_engine.url), secret_key="test-secret", reference_date=AS_OF,
+                        results_dir=results_dir)
     return create_app(settings, engine=web_engine)
 
 

@@ -100,3 +100,25 @@ def test_officer_list_shows_only_own_department(client_for):
     hlj = client_for("officer_hlj").get("/api/officer/policies").json()["policies"]
     assert {p["policy_id"] for p in hlj} == {HLJ_POLICY}  # the 2022 policy was issued by the provincial government
     assert client_for("officer_zj").get("/api/officer/policies").json()["policies"] == []
+
+
+def test_with_a_results_store_publishing_rematches_the_policy(app, client_for, web_engine):
+    from conftest import AS_OF
+    from policy_texts import NEW_ABOVE_SCALE_BONUS
+
+    from qinqing.matching.run import full_run
+    from qinqing.registry.store import to_arrow
+
+    services = app.state.services
+    full_run(services.library.policies(), to_arrow(web_engine), services.results, AS_OF)
+    enterprise = client_for("ent_eligible")
+    before = enterprise.get("/api/my/matches").json()
+    assert before["source"].startswith("results store run ") and before["total_amount"] == "50.0000"
+
+    officer = client_for("officer_hlj")
+    headers = {"X-CSRF-Token": csrf_of(officer.get("/officer/policies").text)}
+    assert officer.post("/api/officer/policies", json={"yaml": NEW_ABOVE_SCALE_BONUS}, headers=headers).status_code == 200
+    assert officer.post("/api/officer/policies/test-new-bonus/publish", headers=headers).status_code == 200
+    assert {m.policy_id for m in services.results.matches_for(ELIGIBLE)} >= {"test-new-bonus"}
+    after = enterprise.get("/api/my/matches").json()
+    assert after["total_amount"] == "60.0000"

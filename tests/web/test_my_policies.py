@@ -42,7 +42,7 @@ def test_page_shows_both_lists(client_for):
     assert 'id="total-amount">50<' in html and "黑龙江省新增规模以上工业企业奖励" in html
 
 
-def test_expired_policies_are_not_offered(web_engine, users):
+def test_expired_policies_are_not_offered(web_engine, users, results_dir):
     from datetime import date
 
     from conftest import login
@@ -51,7 +51,8 @@ def test_expired_policies_are_not_offered(web_engine, users):
     from qinqing.settings import Settings
     from qinqing.web.app import create_app
 
-    later = Settings(database_url=str(web_engine.url), secret_key="k", reference_date=date(2023, 6, 1))
+    later = Settings(database_url=str(web_engine.url), secret_key="k", reference_date=date(2023, 6, 1),
+                     results_dir=results_dir)
     client = TestClient(create_app(later, engine=web_engine))  # the 2021 policy has expired by then
     login(client, "ent_eligible")
     body = client.get("/api/my/matches").json()

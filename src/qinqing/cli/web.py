@@ -12,7 +12,7 @@ def register(app: typer.Typer) -> None:
     def serve(
         host: str = typer.Option("127.0.0.1", help="Address to listen on."),
         port: int = typer.Option(8000, help="Port to listen on."),
-        results: str = typer.Option("", help="Matching results store directory (default: none, evaluate directly)."),
+        results: str = typer.Option("", help="Matching results store directory (default: QINQING_RESULTS_DIR)."),
         migrate: bool = typer.Option(True, help="Bring the database schema up to date first."),
     ) -> None:
         """Serve the web platform (pages and /api) on the configured database (QINQING_DATABASE_URL)."""
