@@ -70,7 +70,9 @@ rates, 5-15% of every optional field missing, unique valid USCCs whose region pa
 CSV files carry the Chinese headers; Parquet files the field names and the store's types. The same
 seed gives a byte-identical file.
 
-Measured on the development machine (2 cores, shared), 1,000,000 enterprises, `/usr/bin/time -v`:
+Measured on the development machine (2 cores shared with other jobs, load average about 6, so these
+are upper bounds), 1,000,000 enterprises, `/usr/bin/time -v`. Import time goes to per-row validation
+in Python (about a third of it in the USCC check) and to SQLAlchemy's executemany:
 
 | task | wall time | peak RSS |
 |---|---|---|
@@ -78,8 +80,10 @@ Measured on the development machine (2 cores, shared), 1,000,000 enterprises, `/
 """
 
 BENCHMARKS = (
-    ("generate, Parquet (58 MB)", "5.8 s", "318 MB"),
-    ("generate, CSV (192 MB)", "5.9 s", "301 MB"),
+    ("`registry generate`, Parquet (58 MB)", "6.4 s", "334 MB"),
+    ("`registry generate`, CSV (192 MB)", "10.1 s", "309 MB"),
+    ("`registry import` CSV into a new SQLite store", "3 min 44 s", "275 MB"),
+    ("`registry import` Parquet into a new SQLite store", "5 min 21 s", "447 MB"),
 )
 
 
