@@ -19,7 +19,6 @@ True
 
 from __future__ import annotations
 
-from stdnum.cn import uscc as _stdnum_uscc
 
 from qinqing.registry.standards import regions
 
@@ -74,10 +73,8 @@ def check_digit(first17: str) -> str:
     if len(first17) != 17 or any(c not in _VALUE for c in first17):
         raise ValueError(f"需要17位代码字符，实为“{first17}”")
     total = sum(_VALUE[c] * w for c, w in zip(first17, _WEIGHTS))
-    ours = ALPHABET[(31 - total % 31) % 31]
-    # python-stdnum implements the same annex; agreeing with it guards against a slip in either.
-    assert ours == _stdnum_uscc.calc_check_digit(first17)
-    return ours
+    # tests/registry/test_uscc.py cross-checks this against python-stdnum's implementation of the annex.
+    return ALPHABET[(31 - total % 31) % 31]
 
 
 def org_check_digit(first8: str) -> str:
