@@ -1,0 +1,171 @@
+"""One enterprise against every policy in its scope, in milliseconds (the portal, 算政策, re-match).
+
+The catalogue is indexed once by region prefix (GB/T 2260: '', 2, 4, 6 digits); an enterprise's
+candidates are the policies of its region's ancestors whose industries admit it (scope.in_scope).
+Per (region, industry) the candidates' distinct conditions and amounts — the rules engine's own
+DuckDB SQL, as in the fast path — are put into one query over a one-row relation, prepared once
+and kept; a call runs it on one persistent in-memory connection and combines the three-valued
+results per policy with numpy segment reductions (min over FALSE < NULL < TRUE is the status).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from qinqing.matching.engines.plan import PolicyPlan, plan_policies
+from qinqing.matching.pairs import ENCODED_SCHEMA, FAILED, FIELD_BIT, EncodedPairs, field_mask
+from qinqing.matching.scope import in_scope, region_prefix
+
+_SQL_TYPES = {"string": "VARCHAR", "integer": "BIGINT", "money": "DECIMAL(18,4)", "number": "DOUBLE",
+              "boolean": "BOOLEAN", "date": "DATE"}
+_TRUE, _NULL, _FALSE = 2, 1, 0  # ordered so that the minimum over a policy's conditions is its status
+
+
+@dataclass
+class _Prepared:
+    plans: np.ndarray  # global plan indices of the candidates
+    flat: np.ndarray  # per candidate, its conditions' indices into the query's columns, concatenated
+    offsets: np.ndarray  # segment starts in flat (every segment holds at least the sentinel TRUE)
+    position: np.ndarray  # j of each flat entry within its policy (failed bit), -1 for the sentinel
+    cond_masks: np.ndarray  # uint64 missing-mask of each condition column (fields it reads)
+    amount_col: np.ndarray  # per candidate, index of its amount column or -1
+    amount_masks: np.ndarray  # per candidate, missing-mask of its benefit's fields
+    n_conditions: int
+    sql: str
+
+
+class EnterpriseMatcher:
+    """Built once per catalogue (a few seconds for tens of thousands of policies); ``match`` is the
+    per-request call. Thread-safe: one connection, one lock."""
+
+    def __init__(self, policies: Sequence[Any], as_of: date, *, plans: Sequence[PolicyPlan] | None = None) -> None:
+        self.as_of = as_of
+        self.plans = list(plans) if plans is not None else plan_policies(policies, as_of)
+        self.policy_ids = [p.policy_id for p in self.plans]
+        self.condition_ids = [tuple(c.id for c in p.conditions) for p in self.plans]
+        self.by_prefix: dict[str, list[int]] = {}
+        for i, p in enumerate(self.plans):
+            self.by_prefix.setdefault(p.scope.region_prefix, []).append(i)
+        self._con = duckdb.connect()
+        self._lock = threading.Lock()
+        self._prepared: dict[tuple, _Prepared] = {}
+
+    def candidates(self, region_code: str | None, industry_code: str | None) -> list[int]:
+        """Indices of the plans whose scope admits this region and industry (missing codes admit all)."""
+        if region_code is None:
+            prefixes = list(self.by_prefix)
+        else:
+            code = str(region_code)
+            prefixes = ["", code[:2], code[:4], code]
+        out = []
+        for prefix in dict.fromkeys(prefixes):
+            for i in self.by_prefix.get(prefix, ()):
+                if in_scope(self.plans[i].scope, region_code, industry_code):
+                    out.append(i)
+        return sorted(out)
+
+    def match(self, enterprise: pa.Table) -> EncodedPairs:
+        """Every in-scope pair of one enterprise (a one-row table of stored fields), with every status;
+        ``failed`` bits included. ``.decode()`` names them."""
+        if enterprise.num_rows != 1:
+            raise ValueError(f"应为一家企业的数据（1 行），收到 {enterprise.num_rows} 行")
+        row = enterprise.slice(0, 1).to_pylist()[0]
+        region, industry = row.get("region_code"), row.get("industry_code")
+        columns = tuple(enterprise.column_names)
+        key = (region_prefix(region) if region else None, industry[:4] if industry else None, columns)
+        with self._lock:
+            prep = self._prepared.get(key)
+            if prep is None:
+                prep = self._prepared[key] = self._prepare(region, industry, columns)
+            self._con.register("_one", enterprise)
+            values = self._con.execute(prep.sql).fetchall()[0]
+            self._con.unregister("_one")
+        return self._combine(prep, values, row["uscc"])
+
+    # -- internals --------------------------------------------------------------------------
+    def _prepare(self, region: str | None, industry: str | None, columns: tuple[str, ...]) -> _Prepared:
+        cand = self.candidates(region, industry)
+        distinct: dict[str, int] = {}
+        masks: list[int] = []
+        flat, offsets, position, amount_col, amount_masks = [], [], [], [], []
+        amounts: dict[str, int] = {}
+        for i in cand:
+            plan = self.plans[i]
+            offsets.append(len(flat))
+            flat.append(-1)  # sentinel TRUE: a policy without conditions is eligible
+            position.append(-1)
+            for j, c in enumerate(plan.conditions):
+                if c.sql not in distinct:
+                    distinct[c.sql] = len(distinct)
+                    masks.append(field_mask(c.fields))
+                flat.append(distinct[c.sql])
+                position.append(j)
+            if plan.amount_sql is not None:
+                amount_col.append(amounts.setdefault(plan.amount_sql, len(amounts)))
+            else:
+                amount_col.append(-1)
+            amount_masks.append(field_mask(plan.amount_fields))
+        conds = list(distinct)
+        null_terms = " | ".join(
+            f'(CASE WHEN "{f}" IS NULL THEN {1 << FIELD_BIT[f]}::UBIGINT ELSE 0::UBIGINT END)'
+            for f in sorted({f for p in (self.plans[i] for i in cand) for c in p.conditions for f in c.fields}
+                            | {f for i in cand for f in self.plans[i].amount_fields}, key=FIELD_BIT.get)
+        ) or "0::UBIGINT"
+        select = [f"({null_terms})"] + [f"CAST(({s}) AS BOOLEAN)" for s in conds] + [
+            f"CAST(({s}) AS DECIMAL(18,4))" for s in amounts]
+        sql = f"SELECT {', '.join(select)} FROM ({_facts_sql(columns, self.as_of)})"
+        flat_arr = np.array(flat, np.int64)
+        return _Prepared(np.array(cand, np.int64), flat_arr, np.array(offsets, np.int64),
+                         np.array(position, np.int64), np.array(masks + [0], np.uint64),
+                         np.array(amount_col, np.int64), np.array(amount_masks, np.uint64), len(conds), sql)
+
+    def _combine(self, prep: _Prepared, values: tuple, uscc: str) -> EncodedPairs:
+        nullmask = np.uint64(values[0] or 0)
+        k = prep.n_conditions
+        cond = np.array([_TRUE] + [_TRUE if v is True else _FALSE if v is False else _NULL
+                                   for v in values[1:1 + k]], np.int8)
+        v = cond[prep.flat + 1]  # the sentinel (-1) reads the leading TRUE
+        status3 = np.minimum.reduceat(v, prep.offsets) if len(prep.offsets) else np.zeros(0, np.int8)
+        status = np.where(status3 == _TRUE, 0, np.where(status3 == _NULL, 1, 2)).astype(np.int8)
+        cmask = prep.cond_masks[prep.flat]  # the sentinel reads the trailing 0 mask
+        unknown_fields = np.where(v == _NULL, cmask, np.uint64(0))
+        missing = np.bitwise_or.reduceat(unknown_fields, prep.offsets) & nullmask if len(prep.offsets) else \
+            np.zeros(0, np.uint64)
+        missing = np.where(status == 1, missing, np.uint64(0))
+        failed_bits = np.where((v == _FALSE) & (prep.position >= 0),
+                               np.left_shift(np.uint64(1), np.maximum(prep.position, 0).astype(np.uint64)),
+                               np.uint64(0))
+        failed = np.bitwise_or.reduceat(failed_bits, prep.offsets) if len(prep.offsets) else np.zeros(0, np.uint64)
+
+        amount_vals = [None if a is None else int(a.scaleb(4)) for a in values[1 + k:]]
+        amount = np.zeros(len(prep.plans), np.int64)
+        valid = np.zeros(len(prep.plans), bool)
+        for n, (col, st) in enumerate(zip(prep.amount_col, status)):
+            if st == 0 and col >= 0 and amount_vals[col] is not None:
+                amount[n], valid[n] = amount_vals[col], True
+        no_amount = (status == 0) & ~valid & (prep.amount_col >= 0)
+        missing = np.where(no_amount, prep.amount_masks & nullmask, missing)
+        table = pa.table({"row": np.zeros(len(prep.plans), np.int32), "pol": prep.plans.astype(np.int32),
+                          "status": status, "amount": pa.array(amount, pa.int64(), mask=~valid),
+                          "missing": missing}, schema=ENCODED_SCHEMA).append_column(FAILED, pa.array(failed))
+        return EncodedPairs(table, pa.array([uscc], pa.string()), self.policy_ids, self.condition_ids)
+
+
+def _facts_sql(columns: tuple[str, ...], as_of: date) -> str:
+    """The one-row relation ``_one`` as facts: absent stored fields NULL, derived fields computed."""
+    from qinqing.registry.derived import derived_sql
+    from qinqing.registry.schema import STORED_FIELDS
+
+    have = set(columns)
+    absent = [f'NULL::{_SQL_TYPES[f.type.value]} AS "{f.name}"' for f in STORED_FIELDS if f.name not in have]
+    stored = f"SELECT *{', ' + ', '.join(absent) if absent else ''} FROM _one"
+    derived = [f'{e.sql(dialect="duckdb")} AS "{name}"' for name, e in derived_sql(as_of).items() if name not in have]
+    return f"SELECT *{', ' + ', '.join(derived) if derived else ''} FROM ({stored})"
