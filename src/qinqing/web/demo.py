@@ -31,10 +31,11 @@ class DemoLogin:
 
 
 def sample_enterprises(engine: Engine, results: Any | None = None, count: int = 3) -> list[str]:
-    """Enterprises worth showing: those with most eligible matches in the results store, else the first ones."""
+    """Enterprises worth showing: most eligible (then unknown) matches in the results store, else the first ones."""
     if results is not None and results.current_run() is not None:
         table = results.arrow(
-            "SELECT uscc FROM matches WHERE status = 'eligible' GROUP BY uscc ORDER BY count(*) DESC, uscc LIMIT ?",
+            "SELECT uscc FROM matches GROUP BY uscc "
+            "ORDER BY count(*) FILTER (status = 'eligible') DESC, count(*) DESC, uscc LIMIT ?",
             [count],
         )
         found = table.column("uscc").to_pylist()

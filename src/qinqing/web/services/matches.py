@@ -7,6 +7,8 @@ policy is evaluated for the enterprise directly (the same semantics, a few ms pe
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -18,6 +20,7 @@ from qinqing.rules.model import Policy
 from qinqing.web.services.library import LibraryItem, PolicyLibrary
 from qinqing.web.services.profile import ProfileService, show_value
 
+EXPLAIN_CACHE_SIZE = 20_000  # explained (enterprise, policy) pairs kept in memory
 RESULT_LABELS = {True: "符合", False: "不符合", None: "未知"}
 
 
@@ -132,6 +135,8 @@ class MatchService:
         self.library = library
         self.profiles = profiles
         self.results = results  # a qinqing.matching.results.ResultStore, or None
+        self._cache: OrderedDict[tuple, MatchView] = OrderedDict()
+        self._lock = threading.Lock()
 
     def for_enterprise(self, principal: Principal | None, uscc: str, as_of: date) -> MyPolicies:
         facts = self.profiles.facts(principal, uscc, as_of)  # authorisation happens here
@@ -149,18 +154,39 @@ class MatchService:
         return MyPolicies(uscc, facts.get("name") or uscc, as_of, eligible, unknown, source)
 
     def _candidates(self, uscc: str, items: dict[str, LibraryItem], as_of: date) -> tuple[list[LibraryItem], str]:
-        run = self.results.current_run() if self.results is not None else None
-        if run is None:
-            # As the matching runs do: a policy outside its validity window is not offered.
-            return [i for i in items.values() if i.policy.valid_on(as_of)], "direct evaluation"
-        kept = [items[m.policy_id] for m in self.results.matches_for(uscc) if m.policy_id in items]
-        return kept, f"results store run {run.run_id}"
+        if self.results is not None:
+            from qinqing.matching.results import StoreError
+
+            try:
+                matches = self.results.matches_for(uscc)
+            except StoreError:  # no run yet
+                matches = None
+            if matches is not None:
+                run = matches[0].run_id if matches else "current"
+                return [items[m.policy_id] for m in matches if m.policy_id in items], f"results store run {run}"
+        # As the matching runs do: a policy outside its validity window is not offered.
+        return [i for i in items.values() if i.policy.valid_on(as_of)], "direct evaluation"
 
     def explain(self, item: LibraryItem, facts: dict[str, Any], as_of: date) -> MatchView:
-        from qinqing.rules import evaluate
-
         # The rules engine derives size_class, age_years, … itself from the stored fields.
         stored = {k: v for k, v in facts.items() if k in STORED_NAMES and v is not None}
+        # Same policy version, same facts, same day → same outcome, so it is computed once.
+        key = (item.entry.policy_id, item.entry.version, as_of, tuple(sorted(stored.items())))
+        with self._lock:
+            cached = self._cache.get(key)
+            if cached is not None:
+                self._cache.move_to_end(key)
+                return cached
+        view = self._explain(item, stored, as_of)
+        with self._lock:
+            self._cache[key] = view
+            if len(self._cache) > EXPLAIN_CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return view
+
+    def _explain(self, item: LibraryItem, stored: dict[str, Any], as_of: date) -> MatchView:
+        from qinqing.rules import evaluate
+
         outcome = evaluate(item.policy, stored, as_of)
         status = str(getattr(outcome.status, "value", outcome.status))
         return MatchView(
