@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import ELIGIBLE, UNKNOWN, screenshot
+from e2e_support import ELIGIBLE, UNKNOWN, screenshot
 
 pytestmark = pytest.mark.browser
 

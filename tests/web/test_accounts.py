@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from conftest import ELIGIBLE, PASSWORD, csrf_of, login
+from web_support import ELIGIBLE, PASSWORD, csrf_of, login
 from fastapi.testclient import TestClient
 
 from qinqing.accounts import AccountService, Role

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import ELIGIBLE, OTHER, UNKNOWN
+from web_support import ELIGIBLE, OTHER, UNKNOWN
 
 HLJ_POLICY = "hlj-2021-new-above-scale-industrial"
 
@@ -35,7 +35,7 @@ HLJ_POLICY = "hlj-2021-new-above-scale-industrial"
 def test_denied(client_for, user, method, path):
     client = client_for(user)
     if method == "post":
-        from conftest import csrf_of
+        from web_support import csrf_of
 
         token = csrf_of(client.get("/policies").text)
         response = client.post(path, data={"csrf_token": token}) if not path.startswith("/api") else client.post(
@@ -50,7 +50,7 @@ def test_denied(client_for, user, method, path):
 
 
 def test_officer_cannot_take_over_another_departments_policy_by_saving_it(client_for, web_engine):
-    from conftest import csrf_of
+    from web_support import csrf_of
 
     from qinqing.catalogue import CatalogueStore
 

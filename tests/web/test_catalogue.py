@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-from conftest import HLJ, HLJ_DEPARTMENT
+from web_support import HLJ, HLJ_DEPARTMENT
 from policy_texts import RD_SUBSIDY
 
 from qinqing.accounts.tables import metadata as accounts_metadata

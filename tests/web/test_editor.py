@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import ELIGIBLE, csrf_of
+from web_support import ELIGIBLE, csrf_of
 from policy_texts import NEW_ABOVE_SCALE_BONUS
 
 from qinqing.web.services.expressions import check_expression
@@ -103,7 +103,7 @@ def test_officer_list_shows_only_own_department(client_for):
 
 
 def test_with_a_results_store_publishing_rematches_the_policy(app, client_for, web_engine):
-    from conftest import AS_OF
+    from web_support import AS_OF
     from policy_texts import NEW_ABOVE_SCALE_BONUS
 
     from qinqing.matching.run import full_run

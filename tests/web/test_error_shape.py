@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import OTHER
+from web_support import OTHER
 
 SHAPE_KEYS = {"status", "code", "message", "details"}
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import ELIGIBLE, UNKNOWN
+from web_support import ELIGIBLE, UNKNOWN
 
 HLJ_POLICY = "hlj-2021-new-above-scale-industrial"
 
@@ -45,7 +45,7 @@ def test_page_shows_both_lists(client_for):
 def test_expired_policies_are_not_offered(web_engine, users, results_dir):
     from datetime import date
 
-    from conftest import login
+    from web_support import login
     from fastapi.testclient import TestClient
 
     from qinqing.settings import Settings

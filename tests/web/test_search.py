@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from conftest import csrf_of
+from web_support import csrf_of
 from policy_texts import RD_SUBSIDY
 
 from qinqing.search import SearchDocument, SearchIndex, tokenize
