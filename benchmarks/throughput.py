@@ -111,14 +111,17 @@ def numpy_inputs(table: pa.Table) -> dict:
     nulls = {"region_code": region.is_null().to_numpy(zero_copy_only=False),
              "industry_code": industry.is_null().to_numpy(zero_copy_only=False)}
     for f in (*RANGES, *FLAGS):
-        cols[f] = table.column(f).to_numpy(zero_copy_only=False)
         nulls[f] = table.column(f).is_null().to_numpy(zero_copy_only=False)
-    return {"cols": cols, "nulls": nulls}
+        cols[f] = np.nan_to_num(table.column(f).to_numpy(zero_copy_only=False)) if f in RANGES else \
+            table.column(f).fill_null(False).to_numpy(zero_copy_only=False)
+    # Prepared once, as a careful hand-written evaluator would: NULL masks as ready-made missing bits.
+    bits = {f: nulls[f].astype(np.uint64) << np.uint64(FIELD_BIT[f]) for f in nulls}
+    return {"cols": cols, "nulls": nulls, "bits": bits}
 
 
 def numpy_3vl(inputs: dict, cat: list[dict], statuses: list | None = None) -> tuple[int, int, int, int]:
     """Policy by policy, condition by condition: TRUE / FALSE / NULL arrays, status, missing, amount."""
-    cols, nulls = inputs["cols"], inputs["nulls"]
+    cols, nulls, bits = inputs["cols"], inputs["nulls"], inputs["bits"]
     n = len(cols["region"])
     eligible = unknown = missing_bits = kept = 0
     for pol in cat:
@@ -126,8 +129,8 @@ def numpy_3vl(inputs: dict, cat: list[dict], statuses: list | None = None) -> tu
         terms = [("region_code", cols["region"] // 10 ** (6 - digits) == int(pol["region"]))]
         if pol["section"]:
             terms.append(("industry_code", cols["industry"] == ord(pol["section"])))
-        terms += [(f, np.nan_to_num(cols[f]) >= v) for f, v in pol["thresholds"]]
-        terms += [(f, ~cols[f].astype(bool)) for f in FLAGS]
+        terms += [(f, cols[f] >= v) for f, v in pol["thresholds"]]
+        terms += [(f, ~cols[f]) for f in FLAGS]
         any_false = np.zeros(n, bool)
         all_true = np.ones(n, bool)
         miss = np.zeros(n, np.uint64)
@@ -135,7 +138,7 @@ def numpy_3vl(inputs: dict, cat: list[dict], statuses: list | None = None) -> tu
             nul = nulls[f]
             any_false |= ~nul & ~value
             all_true &= ~nul & value
-            miss |= np.where(nul, np.uint64(1 << FIELD_BIT[f]), np.uint64(0))
+            miss |= bits[f]
         unk = ~any_false & ~all_true
         amount = np.minimum(np.round(cols["revenue"][all_true] * pol["rate"], 2), pol["cap"])
         amount_null = nulls["revenue"][all_true]

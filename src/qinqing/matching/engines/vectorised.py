@@ -34,7 +34,8 @@ from qinqing.matching.pairs import (DECODED_SCHEMA, ENCODED_SCHEMA, FAILED, FIEL
 from qinqing.matching.scope import Scope
 
 EXPRS_PER_QUERY = 96  # wide enough to share a scan, narrow enough to keep plans small
-BATCH_ROWS = 8_000_000  # kept pairs per batch: ~250 MB of columns
+BATCH_ROWS = 1_000_000  # kept pairs per batch: ~30 MB of columns, small enough for malloc to reuse
+# (fresh memory costs a page fault per 4 KiB, which under a VM costs more than filling it)
 Progress = Callable[[int, int], None]  # (pairs done, pairs total)
 
 
@@ -100,7 +101,7 @@ class VectorisedMatcher:
 
     # -- one scope group ----------------------------------------------------------------------
     def _slice_size(self, con: duckdb.DuckDBPyConnection, relation: str, scope: Scope) -> int:
-        return con.execute(f"SELECT count(*) FROM {relation} WHERE {scope_where(scope)}").fetchone()[0]
+        return con.execute(f"SELECT count(*) FROM {relation} WHERE {scope_where(scope)}").fetchall()[0][0]
 
     def _run_group(self, con: duckdb.DuckDBPyConnection, relation: str, scope: Scope,
                    plans: list[PolicyPlan], all_pairs: bool, batch_rows: int) -> Iterator[MatchBatch]:
@@ -111,25 +112,34 @@ class VectorisedMatcher:
                 distinct.setdefault(c.sql, len(distinct))
                 fields_of[c.sql] = c.fields
         amount_sqls = sorted({p.amount_sql for p in plans if p.amount_sql is not None})
-        sl = self._evaluate(con, relation, scope, list(distinct), [fields_of[s] for s in distinct], amount_sqls)
-        out = _Output(sl, self, all_pairs)
+        amount_fields = frozenset().union(*(p.amount_fields for p in plans))
+        sl = self._evaluate(con, relation, scope, list(distinct), [fields_of[s] for s in distinct], amount_sqls,
+                            amount_fields)
+        out = _Output(sl, self, all_pairs, batch_rows)
         for plan in plans:
             idx = np.fromiter((distinct[c.sql] for c in plan.conditions), dtype=np.int64,
                               count=len(plan.conditions))
-            out.add(self._index[id(plan)], plan, idx)
-            if out.rows >= batch_rows:
-                yield out.flush()
+            full = out.add(self._index[id(plan)], plan, idx)
+            if full is not None:
+                yield full
         if out.policies:
             yield out.flush()
 
     def _evaluate(self, con: duckdb.DuckDBPyConnection, relation: str, scope: Scope, conditions: list[str],
-                  condition_fields: list[frozenset[str]], amount_sqls: list[str]) -> _Slice:
+                  condition_fields: list[frozenset[str]], amount_sqls: list[str],
+                  amount_fields: frozenset[str]) -> _Slice:
+        read = sorted(frozenset().union(*condition_fields, amount_fields), key=FIELD_BIT.get)
         null_terms = " | ".join(
-            f"(CASE WHEN {_quote(f)} IS NULL THEN {int(b)}::UBIGINT ELSE 0::UBIGINT END)"
-            for f, b in self.field_bit.items()) or "0::UBIGINT"
+            f"(CASE WHEN {_quote(f)} IS NULL THEN {int(self.field_bit[f])}::UBIGINT ELSE 0::UBIGINT END)"
+            for f in read) or "0::UBIGINT"
         where = scope_where(scope)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _slice AS SELECT * FROM {relation} WHERE {where}")
-        head = con.sql(f"SELECT uscc, ({null_terms}) AS _nullmask FROM _slice").to_arrow_table()
+        if where == "TRUE":
+            source = relation
+        else:  # cut once, only the columns read, for the several queries below
+            cols = ", ".join(["uscc", *(_quote(f) for f in read)])
+            con.execute(f"CREATE OR REPLACE TEMP TABLE _slice AS SELECT {cols} FROM {relation} WHERE {where}")
+            source = "_slice"
+        head = con.sql(f"SELECT uscc, ({null_terms}) AS _nullmask FROM {source}").to_arrow_table()
         n = head.num_rows
         words = (n + 63) // 64
         true = np.zeros((len(conditions), words), dtype=np.uint64)
@@ -137,17 +147,19 @@ class VectorisedMatcher:
         for start in range(0, len(conditions), EXPRS_PER_QUERY):
             chunk = conditions[start:start + EXPRS_PER_QUERY]
             cols = ", ".join(f"CAST(({sql}) AS BOOLEAN) AS c{i}" for i, sql in enumerate(chunk))
-            table = con.sql(f"SELECT {cols} FROM _slice").to_arrow_table()
+            table = con.sql(f"SELECT {cols} FROM {source}").to_arrow_table()
             for i in range(len(chunk)):
                 true[start + i], false[start + i] = bitsets(table.column(i), n)
         amounts: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for start in range(0, len(amount_sqls), EXPRS_PER_QUERY):
             chunk = amount_sqls[start:start + EXPRS_PER_QUERY]
-            cols = ", ".join(f"CAST(({sql}) AS DECIMAL(18,4)) AS a{i}" for i, sql in enumerate(chunk))
-            table = con.sql(f"SELECT {cols} FROM _slice").to_arrow_table()
+            # Exact: DECIMAL(18,4) is an int64 of units of 0.0001 — fetched as that integer.
+            cols = ", ".join(f"(CAST(({sql}) AS DECIMAL(18,4)) * 10000)::BIGINT AS a{i}" for i, sql in enumerate(chunk))
+            table = con.sql(f"SELECT {cols} FROM {source}").to_arrow_table()
             for i, sql in enumerate(chunk):
-                amounts[sql] = int64_from_decimal(table.column(i).combine_chunks())
-        con.execute("DROP TABLE _slice")
+                amounts[sql] = _int64_with_validity(table.column(i))
+        if source == "_slice":
+            con.execute("DROP TABLE _slice")
         nullmask = head.column("_nullmask").to_numpy().astype(np.uint64, copy=False)
         strict = self._strictness(nullmask, true, false, condition_fields, n)
         return _Slice(n, head.column("uscc").combine_chunks(), nullmask, true, false, strict, amounts)
@@ -179,22 +191,25 @@ class VectorisedMatcher:
 
 
 class _Output:
-    """Kept pairs of one slice, policy after policy, as column pieces joined once per batch."""
+    """Kept pairs of one slice, policy after policy, written straight into a batch's column buffers."""
 
-    def __init__(self, sl: _Slice, matcher: VectorisedMatcher, all_pairs: bool) -> None:
-        self.sl, self.m, self.all_pairs = sl, matcher, all_pairs
+    _COLUMNS = (("row", np.int32), ("pol", np.int32), ("status", np.int8), ("amount", np.int64), ("valid", bool),
+                ("missing", np.uint64))
+
+    def __init__(self, sl: _Slice, matcher: VectorisedMatcher, all_pairs: bool, batch_rows: int) -> None:
+        self.sl, self.m, self.all_pairs, self.batch_rows = sl, matcher, all_pairs, batch_rows
         self.tail = _tail_mask(sl.n)
-        self._reset()
+        self._reset(batch_rows)
 
-    def _reset(self) -> None:
+    def _reset(self, capacity: int) -> None:
         self.rows = 0
         self.policies = 0
-        self.parts: dict[str, list[np.ndarray]] = {k: [] for k in ("row", "pol", "status", "amount", "valid",
-                                                                   "missing")}
-        self.failed: list[np.ndarray] = []
+        self.buf = {k: np.empty(capacity, dt) for k, dt in self._COLUMNS}
+        self.failed = np.zeros(capacity, np.uint64) if self.all_pairs else None
         self.counts: list[dict] = []
 
-    def add(self, pol: int, plan: PolicyPlan, idx: np.ndarray) -> None:
+    def add(self, pol: int, plan: PolicyPlan, idx: np.ndarray) -> MatchBatch | None:
+        """Add one policy's pairs; returns a full batch when the buffers had no room for them."""
         sl, tail = self.sl, self.tail
         if len(idx):
             eligible = np.bitwise_and.reduce(sl.true[idx], axis=0) & tail
@@ -203,73 +218,96 @@ class _Output:
             eligible, ineligible = tail.copy(), np.zeros_like(tail)
         unknown = ~(eligible | ineligible) & tail
         el_rows, unk_rows = bit_positions(eligible, sl.n), bit_positions(unknown, sl.n)
+        in_rows = bit_positions(ineligible & tail, sl.n) if self.all_pairs else np.zeros(0, np.int64)
+        need = len(el_rows) + len(unk_rows) + len(in_rows)
+        full = None
+        if self.rows + need > len(self.buf["row"]):
+            full = self.flush() if self.policies else None
+            self._reset(max(self.batch_rows, need))
 
         # Missing of unknown pairs: NULL fields read by the unknown conditions (strict ones at once).
         strict = sl.strict[idx] if len(idx) else np.zeros(0, bool)
         strict_mask = self.m.mask_of(frozenset().union(*(c.fields for c, s in zip(plan.conditions, strict) if s)))
-        nulls = sl.nullmask[unk_rows]
-        unk_missing = nulls & strict_mask
-        for c, i, s in zip(plan.conditions, idx, strict):
-            if not s:
-                hit = _test(~(sl.true[i] | sl.false[i]), unk_rows)
-                unk_missing |= np.where(hit, nulls & self.m.mask_of(c.fields), np.uint64(0))
+        o = self.rows
+        k = len(unk_rows)
+        unk_missing = self.buf["missing"][o + len(el_rows):o + len(el_rows) + k]
+        np.bitwise_and(sl.nullmask[unk_rows], strict_mask, out=unk_missing)
+        if not strict.all():
+            nulls = sl.nullmask[unk_rows]
+            for c, i, s in zip(plan.conditions, idx, strict):
+                if not s:
+                    hit = _test(~(sl.true[i] | sl.false[i]), unk_rows)
+                    unk_missing |= np.where(hit, nulls & self.m.mask_of(c.fields), np.uint64(0))
 
         # Amounts of eligible pairs; a NULL amount lists the benefit's NULL inputs as missing.
-        el_missing = np.zeros(len(el_rows), np.uint64)
+        e = len(el_rows)
+        el_missing = self.buf["missing"][o:o + e]
+        el_missing[:] = 0
         if plan.amount_sql is not None:
             values, valid = sl.amounts[plan.amount_sql]
-            el_amount, el_valid = values[el_rows], valid[el_rows]
+            np.take(values, el_rows, out=self.buf["amount"][o:o + e])
+            np.take(valid, el_rows, out=self.buf["valid"][o:o + e])
+            el_valid = self.buf["valid"][o:o + e]
             if plan.amount_fields and not el_valid.all():
-                el_missing = np.where(el_valid, np.uint64(0),
-                                      sl.nullmask[el_rows] & self.m.mask_of(plan.amount_fields))
+                el_missing[:] = np.where(el_valid, np.uint64(0),
+                                         sl.nullmask[el_rows] & self.m.mask_of(plan.amount_fields))
         else:
-            el_amount, el_valid = np.zeros(len(el_rows), np.int64), np.zeros(len(el_rows), bool)
-        total = _sum_int64(el_amount)  # NULLs read as 0
-        self._append(pol, 0, el_rows, el_amount, el_valid, el_missing, None)
-        self._append(pol, 1, unk_rows, None, None, unk_missing, None)
+            self.buf["amount"][o:o + e] = 0
+            self.buf["valid"][o:o + e] = False
+        total = _sum_int64(np.where(self.buf["valid"][o:o + e], self.buf["amount"][o:o + e], 0))
+        self.buf["amount"][o + e:o + e + k] = 0
+        self.buf["valid"][o + e:o + e + k] = False
+        self._place(pol, 0, el_rows)
+        self._place(pol, 1, unk_rows)
         if self.all_pairs:
-            in_rows = bit_positions(ineligible & tail, sl.n)
-            failed = np.zeros(len(in_rows), np.uint64)
+            o2 = self.rows
+            failed = self.failed[o2:o2 + len(in_rows)]
             for bit, i in enumerate(idx):
                 failed |= np.where(_test(sl.false[i], in_rows), np.uint64(1) << np.uint64(bit), np.uint64(0))
-            self._append(pol, 2, in_rows, None, None, np.zeros(len(in_rows), np.uint64), failed)
+            self.buf["amount"][o2:o2 + len(in_rows)] = 0
+            self.buf["valid"][o2:o2 + len(in_rows)] = False
+            self.buf["missing"][o2:o2 + len(in_rows)] = 0
+            self._place(pol, 2, in_rows)
         self.policies += 1
-        self.counts.append({"policy_id": plan.policy_id, "eligible": len(el_rows), "unknown": len(unk_rows),
-                            "ineligible": sl.n - len(el_rows) - len(unk_rows),
-                            "amount_total": Decimal(total).scaleb(-4)})
+        self.counts.append({"policy_id": plan.policy_id, "eligible": e, "unknown": k,
+                            "ineligible": sl.n - e - k, "amount_total": Decimal(total).scaleb(-4)})
+        return full
 
-    def _append(self, pol: int, status: int, rows: np.ndarray, amount: np.ndarray | None,
-                valid: np.ndarray | None, missing: np.ndarray, failed: np.ndarray | None) -> None:
-        k = len(rows)
-        if not k:
-            return
-        p = self.parts
-        p["row"].append(rows.astype(np.int32))
-        p["pol"].append(np.full(k, pol, np.int32))
-        p["status"].append(np.full(k, status, np.int8))
-        p["amount"].append(amount if amount is not None else np.zeros(k, np.int64))
-        p["valid"].append(valid if valid is not None else np.zeros(k, bool))
-        p["missing"].append(missing)
-        if self.all_pairs:
-            self.failed.append(failed if failed is not None else np.zeros(k, np.uint64))
+    def _place(self, pol: int, status: int, rows: np.ndarray) -> None:
+        o, k = self.rows, len(rows)
+        self.buf["row"][o:o + k] = rows
+        self.buf["pol"][o:o + k] = pol
+        self.buf["status"][o:o + k] = status
         self.rows += k
 
     def flush(self) -> MatchBatch:
-        p = self.parts
-        cat = {k: (np.concatenate(v) if v else np.zeros(0, dt)) for (k, v), dt in zip(
-            p.items(), (np.int32, np.int32, np.int8, np.int64, bool, np.uint64))}
+        n = self.rows
+        b = {k: v[:n] for k, v in self.buf.items()}
         table = pa.table({
-            "row": cat["row"], "pol": cat["pol"], "status": cat["status"],
-            "amount": pa.array(cat["amount"], pa.int64(), mask=~cat["valid"]),
-            "missing": cat["missing"],
+            "row": b["row"], "pol": b["pol"], "status": b["status"],
+            "amount": pa.array(b["amount"], pa.int64(), mask=~b["valid"]),
+            "missing": b["missing"],
         }, schema=ENCODED_SCHEMA)
         if self.all_pairs:
-            failed = np.concatenate(self.failed) if self.failed else np.zeros(0, np.uint64)
-            table = table.append_column(FAILED, pa.array(failed, pa.uint64()))
+            table = table.append_column(FAILED, pa.array(self.failed[:n], pa.uint64()))
         encoded = EncodedPairs(table, self.sl.uscc, self.m.policy_ids, self.m.condition_ids)
         batch = MatchBatch(encoded, pa.Table.from_pylist(self.counts, schema=_COUNT_SCHEMA), self.sl.n * self.policies)
-        self._reset()
+        self._reset(self.batch_rows)
         return batch
+
+
+def _int64_with_validity(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """An int64 column's values (zero-copy; undefined under NULLs) and its validity as booleans."""
+    arr = column.combine_chunks()
+    n = len(arr)
+    if arr.type == pa.null():
+        return np.zeros(n, np.int64), np.zeros(n, bool)
+    values = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset:arr.offset + n]
+    if arr.null_count == 0:
+        return values, np.ones(n, bool)
+    bitmap = np.frombuffer(arr.buffers()[0], dtype=np.uint8)
+    valid = np.unpackbits(bitmap, bitorder="little", count=arr.offset + n)[arr.offset:].astype(bool)
+    return values, valid
 
 
 def _sum_int64(values: np.ndarray) -> int:
@@ -329,12 +367,35 @@ def _tail_mask(n: int) -> np.ndarray:
     return mask
 
 
+def _byte_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For every byte value: its set-bit count, and where its bit numbers start in one flat table."""
+    counts = np.array([bin(v).count("1") for v in range(256)], np.int64)
+    flat = np.array([b for v in range(256) for b in range(8) if (v >> b) & 1], np.int64)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    return counts, starts, flat
+
+
+_BYTE_COUNTS, _BYTE_STARTS, _BYTE_BITS = _byte_tables()
+
+
 def bit_positions(bits: np.ndarray, n: int | None = None) -> np.ndarray:
-    """Row numbers of the set bits, ascending."""
+    """Row numbers of the set bits, ascending (bits past ``n`` must be clear).
+
+    Works byte by byte from lookup tables, so the cost follows the set bits and the non-zero
+    bytes rather than the rows: a sparse policy on a million rows costs little more than its hits."""
     if not len(bits):
         return np.zeros(0, np.int64)
-    unpacked = np.unpackbits(bits.view(np.uint8), bitorder="little", count=n)
-    return np.flatnonzero(unpacked)
+    raw = bits.view(np.uint8)
+    nz = np.flatnonzero(raw)
+    if not len(nz):
+        return np.zeros(0, np.int64)
+    values = raw[nz]
+    counts = _BYTE_COUNTS[values]
+    total = int(counts.sum())
+    ends = np.cumsum(counts)
+    owner = np.repeat(np.arange(len(nz)), counts)  # which non-zero byte each output belongs to
+    rank = np.arange(total) - (ends - counts)[owner]
+    return nz[owner] * 8 + _BYTE_BITS[_BYTE_STARTS[values][owner] + rank]
 
 
 def pack_bits(flags: np.ndarray) -> np.ndarray:
