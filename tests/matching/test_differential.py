@@ -25,7 +25,6 @@ POLICIES, ERRORS = load_policies([ROOT / "tests/rules/policies", ROOT / "policie
 
 
 # --- random registries, near the boundaries the test policies use ---
-from qinqing.registry.schema import STORED_FIELDS, FieldType
 
 _REGIONS = ["330102", "330106", "330200", "230102", "110101", "330100"]
 _INDUSTRIES = ["C3911", "C3920", "I6510", "I6520", "C1310", "K7010", "A0111"]

@@ -1,9 +1,159 @@
-"""Top-level `qinqing` commands of the match piece."""
+"""Top-level `qinqing match` and `qinqing explain`: match policies against a registry file, explain one pair."""
 
 from __future__ import annotations
 
+from datetime import date
+from pathlib import Path
+
 import typer
+
+STATUS_ZH = {"eligible": "符合", "ineligible": "不符合", "unknown": "未知"}
+RESULT_ZH = {True: "符合", False: "不符合", None: "未知"}
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the top-level app."""
+    app.command("match")(match)
+    app.command("explain")(explain)
+
+
+def _policies(path: Path):
+    from qinqing.rules import load_policies
+
+    policies, errors = load_policies([path])
+    if errors:
+        for error in errors:
+            typer.echo(str(error), err=True)
+        typer.echo(f"政策文件有 {len(errors)} 处错误，请先用 qinqing policy check 修正", err=True)
+        raise typer.Exit(1)
+    return policies
+
+
+def match(
+    policies: Path = typer.Option(..., "--policies", help="A policy file or a directory of them."),
+    enterprises: Path = typer.Option(..., "--enterprises", help="Registry file: CSV or Parquet (as from `qinqing registry generate`)."),
+    out: Path = typer.Option(..., "--out", help="Output file: .csv, .jsonl or .parquet."),
+    as_of: str = typer.Option(None, "--as-of", help="Reference date YYYY-MM-DD (default: settings.reference_date or today)."),
+    engine: str = typer.Option("duckdb", "--engine", help="duckdb (embedded) or spark."),
+    include_expired: bool = typer.Option(False, "--include-expired", help="Also match policies not valid on the reference date."),
+) -> None:
+    """Match every enterprise against every policy: uscc, policy_id, status, amount, failed, missing."""
+    from qinqing.settings import get_settings
+
+    day = date.fromisoformat(as_of) if as_of else get_settings().today()
+    selected = [p for p in _policies(policies) if include_expired or p.valid_on(day)]
+    if engine == "duckdb":
+        from qinqing.matching.engines.duckdb import match as run
+    elif engine == "spark":
+        from qinqing.matching.engines.spark import match as run
+    else:
+        raise typer.BadParameter("应为 duckdb 或 spark", param_hint="--engine")
+    if out.suffix.lower() not in (".csv", ".jsonl", ".parquet"):
+        raise typer.BadParameter("输出文件应为 .csv、.jsonl 或 .parquet", param_hint="--out")
+    table = run(selected, enterprises, day)
+    write_results(table, out)
+    counts = {s: 0 for s in STATUS_ZH}
+    for s in table.column("status").to_pylist():
+        counts[s] += 1
+    summary = "，".join(f"{STATUS_ZH[s]} {n}" for s, n in counts.items())
+    typer.echo(f"{len(selected)} 项政策 × 企业：共 {table.num_rows} 对（{summary}），已写入 {out}")
+
+
+def write_results(table, out: Path) -> None:
+    """CSV (lists joined by ';', amount empty unless eligible), JSON lines (amount as an exact string) or Parquet."""
+    import json
+
+    import pyarrow.parquet as pq
+
+    suffix = out.suffix.lower()
+    if suffix == ".parquet":
+        pq.write_table(table, out)
+        return
+    rows = table.to_pylist()
+    if suffix == ".jsonl":
+        with out.open("w", encoding="utf-8") as f:
+            for r in rows:
+                r["amount"] = None if r["amount"] is None else str(r["amount"])
+                f.write(json.dumps(r, ensure_ascii=False) + "\n")
+        return
+    import csv
+
+    with out.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(table.column_names)
+        for r in rows:
+            amount = "" if r["amount"] is None else str(r["amount"])
+            writer.writerow([r["uscc"], r["policy_id"], r["status"], amount, ";".join(r["failed"]), ";".join(r["missing"])])
+
+
+def explain(
+    policies: Path = typer.Option(..., "--policies", help="A policy file or a directory of them."),
+    enterprise: str = typer.Option(..., "--enterprise", help="A registry file (CSV/Parquet, first row or the row of --uscc) or a USCC to read from the database."),
+    policy: str = typer.Option(..., "--policy", help="Policy id."),
+    uscc: str = typer.Option(None, "--uscc", help="With a file: which enterprise in it."),
+    as_of: str = typer.Option(None, "--as-of", help="Reference date YYYY-MM-DD."),
+) -> None:
+    """Explain, condition by condition and in Chinese, why an enterprise does or does not qualify."""
+    from qinqing.rules import evaluate
+    from qinqing.settings import get_settings
+
+    day = date.fromisoformat(as_of) if as_of else get_settings().today()
+    chosen = [p for p in _policies(policies) if p.id == policy]
+    if not chosen:
+        typer.echo(f"找不到政策“{policy}”", err=True)
+        raise typer.Exit(1)
+    facts = _enterprise_facts(enterprise, uscc)
+    outcome = evaluate(chosen[0], facts, day)
+    typer.echo(render_explanation(chosen[0], facts, outcome))
+
+
+def render_explanation(policy, facts, outcome) -> str:
+    """The trace as text a policy officer or an enterprise can read."""
+    from qinqing.registry.schema import FIELDS_BY_NAME
+
+    lines = [f"政策：{policy.title}（{policy.id}）", f"企业：{facts.get('name') or ''} {facts.get('uscc') or ''}".rstrip()]
+    for i, t in enumerate(outcome.trace, 1):
+        lines.append(f"{i}. 【{RESULT_ZH[t.result]}】{t.clause}")
+        lines.append(f"   规则：{t.expr}")
+        seen = "；".join(f"{FIELDS_BY_NAME[f].label_zh}（{f}）= {'缺失' if v is None else v}" for f, v in t.values.items())
+        if seen:
+            lines.append(f"   数据：{seen}")
+    verdict = f"结论：{STATUS_ZH[outcome.status]}"
+    if outcome.status == "eligible":
+        verdict += f"，可享受 {outcome.amount} 万元" if outcome.amount is not None else "，金额无法计算"
+    lines.append(verdict)
+    if outcome.failed:
+        lines.append("不符合的条件：" + "、".join(outcome.failed))
+    if outcome.missing:
+        lines.append("缺少的数据：" + "、".join(f"{FIELDS_BY_NAME[f].label_zh}（{f}）" for f in outcome.missing))
+    return "\n".join(lines)
+
+
+def _enterprise_facts(enterprise: str, uscc: str | None) -> dict:
+    from qinqing.registry.schema import STORED_NAMES
+
+    path = Path(enterprise)
+    if path.exists():
+        import duckdb
+
+        from qinqing.matching.engines.duckdb import load_enterprises
+
+        con = duckdb.connect()
+        load_enterprises(con, path)
+        rel = con.sql("SELECT * FROM enterprises")
+        rows = rel.to_arrow_table().to_pylist()
+        if uscc:
+            rows = [r for r in rows if r["uscc"] == uscc]
+        if not rows:
+            typer.echo(f"文件 {path} 中没有找到企业 {uscc or ''}", err=True)
+            raise typer.Exit(1)
+        return {k: v for k, v in rows[0].items() if k in STORED_NAMES and v is not None}
+    from qinqing.db import make_engine
+    from qinqing.registry.store import get_enterprise
+
+    row = get_enterprise(make_engine(), enterprise)
+    if row is None:
+        typer.echo(f"数据库中没有统一社会信用代码为 {enterprise} 的企业", err=True)
+        raise typer.Exit(1)
+    row = dict(row) if not isinstance(row, dict) else row
+    return {k: v for k, v in row.items() if k in STORED_NAMES and v is not None}

@@ -85,3 +85,10 @@ def promote(*kinds: Kind) -> Kind:
 
 def comparable(a: Kind, b: Kind) -> bool:
     return a == b or (a.numeric and b.numeric)
+
+
+def enterprise_schema() -> pa.Schema:
+    """Arrow schema of an enterprise table: every stored field with its type."""
+    from qinqing.registry.schema import STORED_FIELDS
+
+    return pa.schema([(f.name, arrow_type(f.type)) for f in STORED_FIELDS])

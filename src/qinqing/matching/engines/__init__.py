@@ -14,7 +14,7 @@ from sqlglot import exp
 from qinqing.registry.schema import STORED_FIELDS
 from qinqing.rules.compile import Dialect, compile_policy
 from qinqing.rules.model import Policy
-from qinqing.rules.types import arrow_type, sql_type
+from qinqing.rules.types import enterprise_schema, sql_type
 
 RESULT_SCHEMA = pa.schema(
     [
@@ -26,7 +26,7 @@ RESULT_SCHEMA = pa.schema(
         ("missing", pa.list_(pa.string())),
     ]
 )
-ENTERPRISE_SCHEMA = pa.schema([(f.name, arrow_type(f.type)) for f in STORED_FIELDS])
+ENTERPRISE_SCHEMA = enterprise_schema()
 
 
 def typed_enterprises(raw_relation: str, present: Iterable[str]) -> exp.Select:
@@ -41,7 +41,10 @@ def typed_enterprises(raw_relation: str, present: Iterable[str]) -> exp.Select:
 
 def match_sql(policies: Iterable[Policy], dialect: Dialect, as_of: date, source_relation: str) -> str:
     """One query returning every (enterprise, policy) pair of ``source_relation``."""
-    selects = [compile_policy(p, dialect, as_of).select(source_relation) for p in policies]
+    selects = [
+        exp.select(exp.Star()).from_(compile_policy(p, dialect, as_of).select(source_relation).subquery(f"p{i}"))
+        for i, p in enumerate(policies)
+    ]
     if not selects:
         raise ValueError("no policies to match")
     query: exp.Query = selects[0]
