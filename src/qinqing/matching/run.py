@@ -12,13 +12,17 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from qinqing.matching.engines.vectorised import MatchBatch, VectorisedMatcher
+from qinqing.matching.pairs import EncodedPairs
+from qinqing.matching.single import EnterpriseMatcher
 from qinqing.matching.results import ResultStore
 from qinqing.matching.scope import select_policies
 
@@ -135,28 +139,53 @@ def full_run(policies: Sequence[Any], enterprises: pa.Table, store: ResultStore,
 
 
 def rematch_enterprise(enterprises: pa.Table, policies: Sequence[Any], store: ResultStore, as_of: date, *,
-                       matcher: VectorisedMatcher | None = None, include_expired: bool = False) -> RunSummary:
+                       matcher: VectorisedMatcher | EnterpriseMatcher | None = None,
+                       include_expired: bool = False) -> RunSummary:
     """Re-match the enterprises in ``enterprises`` (one or a few changed rows) against every policy.
 
-    Pass a ``matcher`` built once (``VectorisedMatcher(active_policies, as_of)``) to skip compiling
-    the catalogue on every call; the portal keeps one per process."""
+    Pass a ``matcher`` built once for the active catalogue to skip compiling it on every call; the
+    portal keeps an ``EnterpriseMatcher`` per process (milliseconds per enterprise)."""
     started = time.perf_counter()
     active, skipped = select_policies(policies, as_of, include_expired)
-    matcher = matcher or VectorisedMatcher(active, as_of)
-    batches = list(matcher.run(facts_connection(enterprises, as_of)))
+    if matcher is None:
+        matcher = EnterpriseMatcher(active, as_of) if enterprises.num_rows <= 16 else VectorisedMatcher(active, as_of)
+    if isinstance(matcher, EnterpriseMatcher):
+        encoded = [matcher.match(enterprises.slice(i, 1)) for i in range(enterprises.num_rows)]
+        batches = [_counted(e) for e in encoded]
+    else:
+        batches = list(matcher.run(facts_connection(enterprises, as_of)))
     store.replace_pairs(uscc=enterprises.column("uscc").to_pylist(), pairs=[b.encoded for b in batches])
     return _summary(store, as_of, len(matcher.plans), len(skipped), enterprises.num_rows, batches, started)
 
 
-def rematch_policy(policy: Any, enterprises: pa.Table, store: ResultStore, as_of: date, *,
-                   include_expired: bool = False) -> RunSummary:
-    """Re-match one added or changed policy against the registry; an expired one loses its rows."""
+def rematch_policy(policy: Any, enterprises: pa.Table | None, store: ResultStore, as_of: date, *,
+                   include_expired: bool = False, facts: duckdb.DuckDBPyConnection | None = None) -> RunSummary:
+    """Re-match one added or changed policy against the registry; an expired one loses its rows.
+
+    ``facts`` (from ``facts_connection``, kept by a long-lived process) saves rebuilding the
+    registry's facts on every call; ``enterprises`` is then not read and may be None."""
     started = time.perf_counter()
     active, skipped = select_policies([policy], as_of, include_expired)
-    batches = list(VectorisedMatcher(active, as_of).run(facts_connection(enterprises, as_of))) if active else []
+    if facts is None:
+        facts = facts_connection(enterprises, as_of) if active else None
+    batches = list(VectorisedMatcher(active, as_of).run(facts)) if active else []
     counts = pa.concat_tables([b.counts for b in batches]) if batches else None
     store.replace_pairs(policy_ids=[policy.id], pairs=[b.encoded for b in batches], counts=counts)
-    return _summary(store, as_of, len(active), len(skipped), enterprises.num_rows, batches, started)
+    registry_size = enterprises.num_rows if enterprises is not None else 0
+    return _summary(store, as_of, len(active), len(skipped), registry_size, batches, started)
+
+
+def _counted(encoded: EncodedPairs) -> MatchBatch:
+    """An EnterpriseMatcher result as a MatchBatch (counts of its one enterprise per policy)."""
+    t = encoded.pairs
+    status = t.column("status").to_numpy()
+    pol = t.column("pol").to_numpy()
+    counts = pa.table({"policy_id": pa.array([encoded.policy_ids[i] for i in pol], pa.string()),
+                       "eligible": pa.array((status == 0).astype(np.int64)),
+                       "unknown": pa.array((status == 1).astype(np.int64)),
+                       "ineligible": pa.array((status == 2).astype(np.int64)),
+                       "amount_total": pa.array([Decimal(0)] * len(pol), pa.decimal128(38, 4))})
+    return MatchBatch(encoded, counts, len(pol))
 
 
 def _summary(store: ResultStore, as_of: date, policies: int, skipped: int, enterprises: int,

@@ -28,6 +28,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from qinqing.matching.engines.kernel import debruijn_table, emit_policy
 from qinqing.matching.engines.plan import PolicyPlan, plan_policies
 from qinqing.matching.pairs import (DECODED_SCHEMA, ENCODED_SCHEMA, FAILED, FIELD_BIT, STATUS_NAMES, EncodedPairs,
                                     int64_from_decimal)
@@ -92,7 +93,8 @@ class VectorisedMatcher:
         sizes = {s: self._slice_size(facts, relation, s) for s in groups}
         total = sum(sizes[s] * len(ps) for s, ps in groups.items())
         done = 0
-        for scope, plans in sorted(groups.items(), key=lambda kv: (len(kv[0].region_prefix), kv[0])):
+        for scope, plans in sorted(groups.items(), key=lambda kv: (len(kv[0].region_prefix), kv[0].region_prefix,
+                                                                   kv[0].industries or ())):
             for batch in self._run_group(facts, relation, scope, plans, all_pairs, batch_rows):
                 done += batch.pairs_evaluated
                 if progress:
@@ -202,6 +204,7 @@ class _Output:
         self._reset(batch_rows)
 
     def _reset(self, capacity: int) -> None:
+        capacity += self.sl.n  # room for one more policy's pairs past the batch size
         self.rows = 0
         self.policies = 0
         self.buf = {k: np.empty(capacity, dt) for k, dt in self._COLUMNS}
@@ -209,76 +212,31 @@ class _Output:
         self.counts: list[dict] = []
 
     def add(self, pol: int, plan: PolicyPlan, idx: np.ndarray) -> MatchBatch | None:
-        """Add one policy's pairs; returns a full batch when the buffers had no room for them."""
-        sl, tail = self.sl, self.tail
-        if len(idx):
-            eligible = np.bitwise_and.reduce(sl.true[idx], axis=0) & tail
-            ineligible = np.bitwise_or.reduce(sl.false[idx], axis=0)
-        else:
-            eligible, ineligible = tail.copy(), np.zeros_like(tail)
-        unknown = ~(eligible | ineligible) & tail
-        el_rows, unk_rows = bit_positions(eligible, sl.n), bit_positions(unknown, sl.n)
-        in_rows = bit_positions(ineligible & tail, sl.n) if self.all_pairs else np.zeros(0, np.int64)
-        need = len(el_rows) + len(unk_rows) + len(in_rows)
+        """Add one policy's pairs (kernel.emit_policy); returns the full batch it had to close first."""
+        sl = self.sl
         full = None
-        if self.rows + need > len(self.buf["row"]):
+        if self.rows + sl.n > len(self.buf["row"]):
             full = self.flush() if self.policies else None
-            self._reset(max(self.batch_rows, need))
-
-        # Missing of unknown pairs: NULL fields read by the unknown conditions (strict ones at once).
+            self._reset(self.batch_rows)
         strict = sl.strict[idx] if len(idx) else np.zeros(0, bool)
         strict_mask = self.m.mask_of(frozenset().union(*(c.fields for c, s in zip(plan.conditions, strict) if s)))
-        o = self.rows
-        k = len(unk_rows)
-        unk_missing = self.buf["missing"][o + len(el_rows):o + len(el_rows) + k]
-        np.bitwise_and(sl.nullmask[unk_rows], strict_mask, out=unk_missing)
-        if not strict.all():
-            nulls = sl.nullmask[unk_rows]
-            for c, i, s in zip(plan.conditions, idx, strict):
-                if not s:
-                    hit = _test(~(sl.true[i] | sl.false[i]), unk_rows)
-                    unk_missing |= np.where(hit, nulls & self.m.mask_of(c.fields), np.uint64(0))
-
-        # Amounts of eligible pairs; a NULL amount lists the benefit's NULL inputs as missing.
-        e = len(el_rows)
-        el_missing = self.buf["missing"][o:o + e]
-        el_missing[:] = 0
+        loose = np.array([i for i, s in zip(idx, strict) if not s], np.int64)
+        loose_masks = np.array([self.m.mask_of(c.fields) for c, s in zip(plan.conditions, strict) if not s], np.uint64)
         if plan.amount_sql is not None:
             values, valid = sl.amounts[plan.amount_sql]
-            np.take(values, el_rows, out=self.buf["amount"][o:o + e])
-            np.take(valid, el_rows, out=self.buf["valid"][o:o + e])
-            el_valid = self.buf["valid"][o:o + e]
-            if plan.amount_fields and not el_valid.all():
-                el_missing[:] = np.where(el_valid, np.uint64(0),
-                                         sl.nullmask[el_rows] & self.m.mask_of(plan.amount_fields))
+            has_amount, amount_mask = True, self.m.mask_of(plan.amount_fields)
         else:
-            self.buf["amount"][o:o + e] = 0
-            self.buf["valid"][o:o + e] = False
-        total = _sum_int64(np.where(self.buf["valid"][o:o + e], self.buf["amount"][o:o + e], 0))
-        self.buf["amount"][o + e:o + e + k] = 0
-        self.buf["valid"][o + e:o + e + k] = False
-        self._place(pol, 0, el_rows)
-        self._place(pol, 1, unk_rows)
-        if self.all_pairs:
-            o2 = self.rows
-            failed = self.failed[o2:o2 + len(in_rows)]
-            for bit, i in enumerate(idx):
-                failed |= np.where(_test(sl.false[i], in_rows), np.uint64(1) << np.uint64(bit), np.uint64(0))
-            self.buf["amount"][o2:o2 + len(in_rows)] = 0
-            self.buf["valid"][o2:o2 + len(in_rows)] = False
-            self.buf["missing"][o2:o2 + len(in_rows)] = 0
-            self._place(pol, 2, in_rows)
+            values, valid, has_amount, amount_mask = _NO_VALUES, _NO_VALID, False, np.uint64(0)
+        b = self.buf
+        end, e, k, total = emit_policy(
+            sl.true, sl.false, idx, self.tail, sl.nullmask, strict_mask, loose, loose_masks, values, valid,
+            has_amount, amount_mask, pol, self.all_pairs, b["row"], b["pol"], b["status"], b["amount"], b["valid"],
+            b["missing"], self.failed if self.all_pairs else _NO_FAILED, self.rows, _DEBRUIJN)
+        self.rows = end
         self.policies += 1
         self.counts.append({"policy_id": plan.policy_id, "eligible": e, "unknown": k,
-                            "ineligible": sl.n - e - k, "amount_total": Decimal(total).scaleb(-4)})
+                            "ineligible": sl.n - e - k, "amount_total": Decimal(int(total)).scaleb(-4)})
         return full
-
-    def _place(self, pol: int, status: int, rows: np.ndarray) -> None:
-        o, k = self.rows, len(rows)
-        self.buf["row"][o:o + k] = rows
-        self.buf["pol"][o:o + k] = pol
-        self.buf["status"][o:o + k] = status
-        self.rows += k
 
     def flush(self) -> MatchBatch:
         n = self.rows
@@ -296,6 +254,10 @@ class _Output:
         return batch
 
 
+_NO_VALUES, _NO_VALID, _NO_FAILED = np.zeros(1, np.int64), np.zeros(1, bool), np.zeros(1, np.uint64)
+_DEBRUIJN = debruijn_table()
+
+
 def _int64_with_validity(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
     """An int64 column's values (zero-copy; undefined under NULLs) and its validity as booleans."""
     arr = column.combine_chunks()
@@ -308,12 +270,6 @@ def _int64_with_validity(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarra
     bitmap = np.frombuffer(arr.buffers()[0], dtype=np.uint8)
     valid = np.unpackbits(bitmap, bitorder="little", count=arr.offset + n)[arr.offset:].astype(bool)
     return values, valid
-
-
-def _sum_int64(values: np.ndarray) -> int:
-    """Exact sum of int64 values (split in halves so that no partial sum overflows)."""
-    hi, lo = values >> 32, values & 0xFFFFFFFF
-    return (int(hi.sum()) << 32) + int(lo.sum())
 
 
 _COUNT_SCHEMA = pa.schema([("policy_id", pa.string()), ("eligible", pa.int64()), ("unknown", pa.int64()),
