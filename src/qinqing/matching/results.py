@@ -298,8 +298,10 @@ class ResultStore:
                                 "WHERE uscc IN (SELECT unnest(?::VARCHAR[])))", [list(uscc)])
                 if policy_ids is not None:
                     ids = list(policy_ids)
-                    con.execute("DELETE FROM pairs WHERE pol IN (SELECT pol FROM policies "
-                                "WHERE policy_id IN (SELECT unnest(?::VARCHAR[])))", [ids])
+                    known = con.execute("SELECT list(pol) FROM policies WHERE policy_id IN (SELECT unnest(?::VARCHAR[]))",
+                                        [ids]).fetchall()[0][0]
+                    if known:  # a new policy has no rows: skip the scan (pairs are sorted by enterprise)
+                        con.execute("DELETE FROM pairs WHERE pol IN (SELECT unnest(?::INTEGER[]))", [known])
                     if counts is not None:
                         con.execute("DELETE FROM policy_counts WHERE policy_id IN (SELECT unnest(?::VARCHAR[]))",
                                     [ids])
