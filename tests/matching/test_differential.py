@@ -22,12 +22,14 @@ from qinqing.rules.reference import reference_outcome
 AS_OF = date(2023, 12, 1)
 ROOT = Path(__file__).resolve().parents[2]
 POLICIES, ERRORS = load_policies([ROOT / "tests/rules/policies", ROOT / "policies"])
+# The hand-made test policies use every construct of the language; the catalogue adds real ones.
+CONSTRUCT_POLICIES = [p for p in POLICIES if p.id.startswith("test-")]
 
 
 # --- random registries, near the boundaries the test policies use ---
 
 _REGIONS = ["330102", "330106", "330200", "230102", "110101", "330100"]
-_INDUSTRIES = ["C3911", "C3920", "I6510", "I6520", "C1310", "K7010", "A0111"]
+_INDUSTRIES = ["C3911", "C3921", "I6511", "I6513", "C1311", "K7010", "A0111"]  # valid GB/T 4754 codes
 _LEVELS = ["智能工厂", "数字化车间", "未来工厂"]
 
 
@@ -94,10 +96,10 @@ def normalise(table: pa.Table) -> list[tuple]:
     )
 
 
-def reference(rows: list[dict]) -> list[tuple]:
+def reference(rows: list[dict], policies=POLICIES) -> list[tuple]:
     out = []
     for row in rows:
-        for policy in POLICIES:
+        for policy in policies:
             o = reference_outcome(policy, {k: v for k, v in row.items() if k != "uscc"}, AS_OF)
             out.append((row["uscc"], policy.id, o["status"], o["amount"], tuple(o["failed"]), tuple(o["missing"])))
     return sorted(out)
@@ -108,10 +110,11 @@ def test_policies_load():
     assert len(POLICIES) >= 4
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(rows_strategy())
 def test_duckdb_matches_reference(rows):
-    assert normalise(duckdb_engine.match(POLICIES, table_of(rows), AS_OF)) == reference(rows)
+    got = normalise(duckdb_engine.match(CONSTRUCT_POLICIES, table_of(rows), AS_OF))
+    assert got == reference(rows, CONSTRUCT_POLICIES)
 
 
 def test_duckdb_matches_reference_on_10000_rows():

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import date
+from functools import lru_cache
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Any
 
@@ -30,12 +31,12 @@ def reference_outcome(policy: Policy, facts: Mapping[str, Any], as_of: date) -> 
     values = {**stored, **derive(stored, as_of)}
     results, reads = [], []
     for c in [*implicit_conditions(policy), *policy.conditions]:
-        tree = check_expression(c.expr, "boolean")
+        tree = _checked(c.expr, "boolean")
         results.append((c.id, value(tree, values)))
         reads.append(fields_of(tree))
     amount, benefit_reads = None, []
     if policy.benefit is not None:
-        tree = check_expression(policy.benefit.expr, "numeric")
+        tree = _checked(policy.benefit.expr, "numeric")
         benefit_reads = fields_of(tree)
         amount = _money(value(tree, values), policy)
     failed = [cid for cid, r in results if r is False]
@@ -52,6 +53,12 @@ def reference_outcome(policy: Policy, facts: Mapping[str, Any], as_of: date) -> 
     return {"status": status, "amount": amount if status == "eligible" else None, "failed": failed, "missing": missing}
 
 
+@lru_cache(maxsize=4096)
+def _checked(text: str, want: str) -> exp.Expression:
+    return check_expression(text, want)  # type: ignore[arg-type]
+
+
+@lru_cache(maxsize=16)
 def _dependencies(as_of: date) -> dict[str, set[str]]:
     from qinqing.registry.derived import derived_sql
 

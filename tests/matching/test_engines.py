@@ -1,0 +1,67 @@
+"""The engines' inputs and outputs: files, missing columns, the result schema."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pytest
+
+from qinqing.matching.engines import RESULT_SCHEMA
+from qinqing.matching.engines import duckdb as duckdb_engine
+from qinqing.rules import load_policy
+
+ROOT = Path(__file__).resolve().parents[2]
+HLJ = load_policy(ROOT / "policies/heilongjiang/hlj-2021-new-above-scale-industrial.yaml")
+AS_OF = date(2021, 12, 1)
+ROWS = {
+    "uscc": ["A", "B", "C"],
+    "region_code": ["230102", "330106", None],
+    "industry_code": ["C3911", "C3911", "C3911"],
+    "legal_person": [True, True, True],
+    "is_above_scale": [True, True, True],
+    "above_scale_since": [2021, 2021, 2021],
+    "is_dishonest": [False, False, False],
+    "in_abnormal_list": [False, False, False],
+    "in_safety_blacklist": [False, False, None],
+}
+EXPECTED = [
+    ("A", "eligible", Decimal("50.0000"), [], []),
+    ("B", "ineligible", None, ["region"], []),
+    ("C", "unknown", None, [], ["region_code", "in_safety_blacklist"]),
+]
+
+
+def _summary(table: pa.Table):
+    return sorted((r["uscc"], r["status"], r["amount"], r["failed"], r["missing"]) for r in table.to_pylist())
+
+
+def test_arrow_input_with_absent_columns_gives_the_result_schema():
+    table = duckdb_engine.match([HLJ], pa.table(ROWS), AS_OF)
+    assert table.schema == RESULT_SCHEMA
+    assert _summary(table) == EXPECTED
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_file_input(tmp_path, suffix):
+    path = tmp_path / f"enterprises{suffix}"
+    table = pa.table(ROWS)
+    if suffix == ".csv":
+        pacsv.write_csv(table, path)
+    else:
+        import pyarrow.parquet as pq
+
+        pq.write_table(table, path)
+    assert _summary(duckdb_engine.match([HLJ], path, AS_OF)) == EXPECTED
+
+
+@pytest.mark.spark
+def test_spark_engine_same_result():
+    from qinqing.matching.engines import spark as spark_engine
+
+    table = spark_engine.match([HLJ], pa.table(ROWS), AS_OF, spark=spark_engine.session())
+    assert table.schema == RESULT_SCHEMA
+    assert _summary(table) == EXPECTED
