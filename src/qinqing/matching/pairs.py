@@ -96,6 +96,7 @@ class EncodedPairs:
     uscc: pa.Array  # rows refer to it
     policy_ids: Sequence[str]  # pol refers to it
     conditions: Sequence[Sequence[str]]  # per pol, the condition ids that failed bits refer to
+    ents: np.ndarray | None = None  # per uscc entry, its number in the registry (uscc order), when known
 
     @property
     def num_rows(self) -> int:

@@ -153,6 +153,10 @@ class RunWriter:
         self._con = duckdb.connect(str(self.path))
         self._con.execute(_DDL)
         self._maps = _Maps()
+        self._pending: list[pa.Table] = []
+        self._pending_rows = 0
+        self._counts: list[pa.Table] = []
+        self._numbered = enterprises is not None
         if enterprises is not None:  # numbered in uscc order, so that pairs sorted by ent are by uscc
             usccs = enterprises if isinstance(enterprises, pa.Array) else pa.array(list(enterprises), pa.string())
             self._con.register("incoming_usccs", pa.table({"uscc": usccs}))
@@ -163,17 +167,43 @@ class RunWriter:
 
     def add(self, pairs: pa.Table | EncodedPairs) -> None:
         """Append pairs, encoded or as MATCH_SCHEMA columns; only eligible and unknown rows are kept."""
+        if isinstance(pairs, EncodedPairs) and pairs.ents is not None and self._numbered:
+            # Numbered by the registry in uscc order, as this run's enterprises table: no lookup.
+            t = pairs.pairs
+            self._pending.append(pa.table({
+                "ent": pa.array(pairs.ents[t.column("row").to_numpy()].astype(np.int32)),
+                "pol": pa.array(self._pols(pairs)[t.column("pol").to_numpy()].astype(np.int32)),
+                "status": t.column("status"), "amount": t.column("amount"), "missing": t.column("missing")}))
+            self._pending_rows += t.num_rows
+            if self._pending_rows >= 4_000_000:
+                self._drain()
+            return
         _insert(self._con, "staging", pairs, self.started_at, self._maps)
+
+    def _pols(self, pairs: EncodedPairs) -> np.ndarray:
+        key = id(pairs.policy_ids)
+        if key not in self._maps.pols or self._maps.pols[key][0] is not pairs.policy_ids:
+            ids = pa.array(list(pairs.policy_ids), pa.string())
+            self._maps.pols[key] = (pairs.policy_ids, _number(self._con, "policies", "policy_id", "pol", ids))
+        return self._maps.pols[key][1]
+
+    def _drain(self) -> None:
+        if self._pending:
+            _insert_numbered(self._con, "staging", pa.concat_tables(self._pending), self.started_at)
+            self._pending, self._pending_rows = [], 0
 
     def add_counts(self, counts: pa.Table) -> None:
         """Append per-policy counts (COUNT_SCHEMA); several rows of one policy are summed."""
-        self._con.register("incoming_counts", _conform(counts, COUNT_SCHEMA))
-        self._con.execute("INSERT INTO staging_counts SELECT * FROM incoming_counts")
-        self._con.unregister("incoming_counts")
+        self._counts.append(_conform(counts, COUNT_SCHEMA))
 
     def publish(self, *, policies: int, enterprises: int, pairs_evaluated: int) -> RunInfo:
         """Sort, index and close the file, then swap it in as the current run."""
         con = self._con
+        self._drain()
+        if self._counts:
+            con.register("incoming_counts", pa.concat_tables(self._counts))
+            con.execute("INSERT INTO staging_counts SELECT * FROM incoming_counts")
+            con.unregister("incoming_counts")
         finished = datetime.now()
         con.execute(
             "INSERT INTO run VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -497,6 +527,14 @@ def _number(con: duckdb.DuckDBPyConnection, table: str, key: str, num: str, valu
     return got.column(1).to_numpy()
 
 
+def _insert_numbered(con: duckdb.DuckDBPyConnection, table: str, incoming: pa.Table, now: datetime) -> None:
+    """Insert encoded pairs already numbered (ent, pol, status, amount in 0.0001 units, missing)."""
+    con.register("incoming", incoming)
+    con.execute(f"INSERT INTO {table} SELECT ent, pol, status, (amount::DECIMAL(18,4) * 0.0001)::DECIMAL(18,4), "
+                "missing, ?::TIMESTAMP FROM incoming WHERE status IN (0, 1)", [now])
+    con.unregister("incoming")
+
+
 def _insert(con: duckdb.DuckDBPyConnection, table: str, pairs: pa.Table | EncodedPairs, now: datetime,
             maps: _Maps) -> None:
     """Insert kept pairs into ``table`` (staging or pairs): encoded ones as they are, named ones encoded."""
@@ -512,15 +550,11 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, pairs: pa.Table | Encode
             maps.pols[key_p] = (pairs.policy_ids, _number(con, "policies", "policy_id", "pol", ids))
         t = pairs.pairs
         ents, pols = maps.ents[key][1], maps.pols[key_p][1]
-        incoming = pa.table({
+        _insert_numbered(con, table, pa.table({
             "ent": pa.array(ents[t.column("row").to_numpy()].astype(np.int32)),
             "pol": pa.array(pols[t.column("pol").to_numpy()].astype(np.int32)),
             "status": t.column("status"), "amount": t.column("amount"), "missing": t.column("missing"),
-        })
-        con.register("incoming", incoming)
-        con.execute(f"INSERT INTO {table} SELECT ent, pol, status, (amount::DECIMAL(18,4) * 0.0001)::DECIMAL(18,4), "
-                    "missing, ?::TIMESTAMP FROM incoming WHERE status IN (0, 1)", [now])
-        con.unregister("incoming")
+        }), now)
         return
     pairs = _conform(pairs, MATCH_SCHEMA)
     if not pairs.num_rows:

@@ -64,7 +64,10 @@ def facts_connection(enterprises: pa.Table, as_of: date) -> duckdb.DuckDBPyConne
         con.execute("CREATE TEMP VIEW _stored AS SELECT * FROM _enterprises")
     derived = ", ".join(f'{e.sql(dialect="duckdb")} AS "{name}"'
                         for name, e in derived_sql(as_of).items() if name not in have)
-    con.execute(f"CREATE TABLE facts AS SELECT *{', ' + derived if derived else ''} FROM _stored")
+    # _ent numbers enterprises in uscc order, as the results store does (RunWriter), so that
+    # pairs reach the store already numbered.
+    con.execute(f"CREATE TABLE facts AS SELECT *{', ' + derived if derived else ''}, "
+                "(row_number() OVER (ORDER BY uscc) - 1)::INTEGER AS _ent FROM _stored ORDER BY uscc")
     con.execute("DROP VIEW _stored")
     con.unregister("_enterprises")
     return con

@@ -63,6 +63,7 @@ class _Slice:
     false: np.ndarray
     strict: np.ndarray  # per distinct condition: unknown wherever one of its fields is NULL
     amounts: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)  # sql → (int64 e-4, valid)
+    ents: np.ndarray | None = None  # the relation's _ent per row (registry numbering, see run.facts_connection)
 
 
 class VectorisedMatcher:
@@ -78,6 +79,7 @@ class VectorisedMatcher:
         self.policy_ids = [p.policy_id for p in self.plans]
         self.condition_ids = [tuple(c.id for c in p.conditions) for p in self.plans]
         self._index = {id(p): i for i, p in enumerate(self.plans)}
+        self._ent_known: bool | None = None
 
     # -- public -----------------------------------------------------------------------------
     def run(self, facts: duckdb.DuckDBPyConnection, relation: str = "facts", *, prune: bool = True,
@@ -90,7 +92,7 @@ class VectorisedMatcher:
         groups: dict[Scope, list[PolicyPlan]] = {}
         for plan in self.plans:
             groups.setdefault(plan.scope if prune else Scope("", None), []).append(plan)
-        sizes = {s: self._slice_size(facts, relation, s) for s in groups}
+        sizes = self._slice_sizes(facts, relation, list(groups))
         total = sum(sizes[s] * len(ps) for s, ps in groups.items())
         done = 0
         for scope, plans in sorted(groups.items(), key=lambda kv: (len(kv[0].region_prefix), kv[0].region_prefix,
@@ -102,8 +104,14 @@ class VectorisedMatcher:
                 yield batch
 
     # -- one scope group ----------------------------------------------------------------------
-    def _slice_size(self, con: duckdb.DuckDBPyConnection, relation: str, scope: Scope) -> int:
-        return con.execute(f"SELECT count(*) FROM {relation} WHERE {scope_where(scope)}").fetchall()[0][0]
+    def _slice_sizes(self, con: duckdb.DuckDBPyConnection, relation: str, scopes: list[Scope]) -> dict[Scope, int]:
+        """Rows in each scope, counted in one scan per 200 scopes."""
+        sizes: dict[Scope, int] = {}
+        for start in range(0, len(scopes), 200):
+            chunk = scopes[start:start + 200]
+            terms = ", ".join(f"count(*) FILTER (WHERE {scope_where(s)})" for s in chunk)
+            sizes.update(zip(chunk, con.execute(f"SELECT {terms} FROM {relation}").fetchall()[0]))
+        return sizes
 
     def _run_group(self, con: duckdb.DuckDBPyConnection, relation: str, scope: Scope,
                    plans: list[PolicyPlan], all_pairs: bool, batch_rows: int) -> Iterator[MatchBatch]:
@@ -130,41 +138,44 @@ class VectorisedMatcher:
     def _evaluate(self, con: duckdb.DuckDBPyConnection, relation: str, scope: Scope, conditions: list[str],
                   condition_fields: list[frozenset[str]], amount_sqls: list[str],
                   amount_fields: frozenset[str]) -> _Slice:
+        """One query per EXPRS_PER_QUERY columns over the scope's rows (DuckDB keeps the rows' order,
+        so the chunks line up): uscc, the NULL mask, each condition as a boolean, each amount."""
         read = sorted(frozenset().union(*condition_fields, amount_fields), key=FIELD_BIT.get)
         null_terms = " | ".join(
             f"(CASE WHEN {_quote(f)} IS NULL THEN {int(self.field_bit[f])}::UBIGINT ELSE 0::UBIGINT END)"
             for f in read) or "0::UBIGINT"
         where = scope_where(scope)
-        if where == "TRUE":
-            source = relation
-        else:  # cut once, only the columns read, for the several queries below
-            cols = ", ".join(["uscc", *(_quote(f) for f in read)])
-            con.execute(f"CREATE OR REPLACE TEMP TABLE _slice AS SELECT {cols} FROM {relation} WHERE {where}")
-            source = "_slice"
-        head = con.sql(f"SELECT uscc, ({null_terms}) AS _nullmask FROM {source}").to_arrow_table()
-        n = head.num_rows
+        head = ["uscc", f"({null_terms}) AS _nullmask"] + (["_ent"] if self._has_ent(con, relation) else [])
+        exprs = [f"CAST(({sql}) AS BOOLEAN)" for sql in conditions] + [
+            # Exact: DECIMAL(18,4) is an int64 of units of 0.0001 — fetched as that integer.
+            f"(CAST(({sql}) AS DECIMAL(18,4)) * 10000)::BIGINT" for sql in amount_sqls]
+        columns: list[pa.ChunkedArray] = []
+        first = None
+        for start in range(0, max(len(exprs), 1), EXPRS_PER_QUERY):
+            chunk = exprs[start:start + EXPRS_PER_QUERY]
+            lead = head if first is None else []
+            cols = ", ".join(lead + [f"{e} AS x{i}" for i, e in enumerate(chunk)])
+            table = con.sql(f"SELECT {cols} FROM {relation} WHERE {where}").to_arrow_table()
+            if first is None:
+                first = table
+            columns += [table.column(len(lead) + i) for i in range(len(chunk))]
+        n = first.num_rows
         words = (n + 63) // 64
         true = np.zeros((len(conditions), words), dtype=np.uint64)
         false = np.zeros((len(conditions), words), dtype=np.uint64)
-        for start in range(0, len(conditions), EXPRS_PER_QUERY):
-            chunk = conditions[start:start + EXPRS_PER_QUERY]
-            cols = ", ".join(f"CAST(({sql}) AS BOOLEAN) AS c{i}" for i, sql in enumerate(chunk))
-            table = con.sql(f"SELECT {cols} FROM {source}").to_arrow_table()
-            for i in range(len(chunk)):
-                true[start + i], false[start + i] = bitsets(table.column(i), n)
-        amounts: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        for start in range(0, len(amount_sqls), EXPRS_PER_QUERY):
-            chunk = amount_sqls[start:start + EXPRS_PER_QUERY]
-            # Exact: DECIMAL(18,4) is an int64 of units of 0.0001 — fetched as that integer.
-            cols = ", ".join(f"(CAST(({sql}) AS DECIMAL(18,4)) * 10000)::BIGINT AS a{i}" for i, sql in enumerate(chunk))
-            table = con.sql(f"SELECT {cols} FROM {source}").to_arrow_table()
-            for i, sql in enumerate(chunk):
-                amounts[sql] = _int64_with_validity(table.column(i))
-        if source == "_slice":
-            con.execute("DROP TABLE _slice")
-        nullmask = head.column("_nullmask").to_numpy().astype(np.uint64, copy=False)
+        for i in range(len(conditions)):
+            true[i], false[i] = bitsets(columns[i], n)
+        amounts = {sql: _int64_with_validity(columns[len(conditions) + i]) for i, sql in enumerate(amount_sqls)}
+        nullmask = first.column("_nullmask").to_numpy().astype(np.uint64, copy=False)
         strict = self._strictness(nullmask, true, false, condition_fields, n)
-        return _Slice(n, head.column("uscc").combine_chunks(), nullmask, true, false, strict, amounts)
+        ents = first.column("_ent").to_numpy() if "_ent" in first.column_names else None
+        return _Slice(n, first.column("uscc").combine_chunks(), nullmask, true, false, strict, amounts, ents)
+
+    def _has_ent(self, con: duckdb.DuckDBPyConnection, relation: str) -> bool:
+        if self._ent_known is None:
+            cols = con.execute(f"SELECT * FROM {relation} LIMIT 0").description
+            self._ent_known = any(c[0] == "_ent" for c in cols)
+        return self._ent_known
 
     def _strictness(self, nullmask: np.ndarray, true: np.ndarray, false: np.ndarray,
                     condition_fields: list[frozenset[str]], n: int) -> np.ndarray:
@@ -248,7 +259,7 @@ class _Output:
         }, schema=ENCODED_SCHEMA)
         if self.all_pairs:
             table = table.append_column(FAILED, pa.array(self.failed[:n], pa.uint64()))
-        encoded = EncodedPairs(table, self.sl.uscc, self.m.policy_ids, self.m.condition_ids)
+        encoded = EncodedPairs(table, self.sl.uscc, self.m.policy_ids, self.m.condition_ids, self.sl.ents)
         batch = MatchBatch(encoded, pa.Table.from_pylist(self.counts, schema=_COUNT_SCHEMA), self.sl.n * self.policies)
         self._reset(self.batch_rows)
         return batch
