@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, Literal
 
 import duckdb
@@ -46,9 +47,7 @@ class Outcome:
 def evaluate(policy: Policy, facts: Mapping[str, Any], as_of: date) -> Outcome:
     """The outcome for one enterprise whose stored fields are ``facts`` (absent = missing)."""
     row = enterprise_row(facts)
-    compiled = compile_policy(policy, "duckdb", as_of)
-    read = sorted({f for c in compiled.conditions for f in c.fields}, key=list(FIELDS_BY_NAME).index)
-    sql = compiled.select_sql("one_enterprise", extra_columns=tuple(read))
+    compiled, sql = _compiled(policy, as_of)
     con = _connection()
     con.register("one_enterprise", row)
     try:
@@ -60,6 +59,13 @@ def evaluate(policy: Policy, facts: Mapping[str, Any], as_of: date) -> Outcome:
         for c in compiled.conditions
     ]
     return Outcome(result["status"], result["amount"], list(result["failed"]), list(result["missing"]), trace)
+
+
+@lru_cache(maxsize=1024)
+def _compiled(policy: Policy, as_of: date):
+    compiled = compile_policy(policy, "duckdb", as_of)
+    read = sorted({f for c in compiled.conditions for f in c.fields}, key=list(FIELDS_BY_NAME).index)
+    return compiled, compiled.select_sql("one_enterprise", extra_columns=tuple(read))
 
 
 def enterprise_row(facts: Mapping[str, Any]) -> pa.Table:
