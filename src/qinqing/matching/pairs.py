@@ -88,14 +88,36 @@ def int64_from_int64_column(col: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray
     return np.asarray(arr.fill_null(0).to_numpy(), dtype=np.int64), valid
 
 
+class ConditionNames:
+    """Every policy's condition ids in one flat array, for decoding failed-condition bitmasks."""
+
+    def __init__(self, conditions: Sequence[Sequence[str]]) -> None:
+        counts = np.array([len(c) for c in conditions], np.int64)
+        self.starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+        self.flat = pa.array([c for cs in conditions for c in cs], pa.string())
+
+    def lists(self, pol: np.ndarray, masks: np.ndarray) -> pa.Array:
+        """Per pair, the ids of its policy's conditions whose bits are set, in condition order."""
+        width = max(int(masks.max()).bit_length(), 1) if len(masks) else 1
+        bits = ((masks[:, None] >> np.arange(width, dtype=np.uint64)) & np.uint64(1)).astype(bool)
+        rows, bit = np.nonzero(bits)  # row-major: by pair, then by condition
+        values = self.flat.take(pa.array(self.starts[pol[rows]] + bit))
+        offsets = np.concatenate([[0], np.cumsum(bits.sum(axis=1))]).astype(np.int32)
+        return pa.ListArray.from_arrays(pa.array(offsets), values)
+
+
+def condition_names(conditions: Sequence[Sequence[str]] | ConditionNames) -> ConditionNames:
+    return conditions if isinstance(conditions, ConditionNames) else ConditionNames(conditions)
+
+
 @dataclass
 class EncodedPairs:
     """One batch of kept pairs and what is needed to name its integers."""
 
     pairs: pa.Table  # ENCODED_SCHEMA
     uscc: pa.Array  # rows refer to it
-    policy_ids: Sequence[str]  # pol refers to it
-    conditions: Sequence[Sequence[str]]  # per pol, the condition ids that failed bits refer to
+    policy_ids: Sequence[str] | pa.Array  # pol refers to it
+    conditions: Sequence[Sequence[str]] | ConditionNames  # per pol, the condition ids failed bits refer to
     ents: np.ndarray | None = None  # per uscc entry, its number in the registry (uscc order), when known
 
     @property
@@ -107,14 +129,8 @@ class EncodedPairs:
         t = self.pairs
         pol = t.column("pol").to_numpy()
         failed = t.column("failed").to_numpy() if "failed" in t.column_names else np.zeros(len(pol), np.uint64)
-        failed_lists = pa.array([[]] * len(pol), pa.list_(pa.string()))
-        if failed.any():
-            out: list[list[str]] = [[] for _ in range(len(pol))]
-            for i in np.flatnonzero(failed):
-                names = self.conditions[pol[i]]
-                out[i] = [names[b] for b in range(len(names)) if (int(failed[i]) >> b) & 1]
-            failed_lists = pa.array(out, pa.list_(pa.string()))
-        ids = pa.array(list(self.policy_ids), pa.string())
+        failed_lists = condition_names(self.conditions).lists(pol, failed)
+        ids = self.policy_ids if isinstance(self.policy_ids, pa.Array) else pa.array(list(self.policy_ids), pa.string())
         return pa.table({
             "uscc": self.uscc.take(t.column("row")),
             "policy_id": ids.take(t.column("pol")),

@@ -19,9 +19,11 @@ from typing import Any
 import duckdb
 import numpy as np
 import pyarrow as pa
+from sqlglot import exp
 
 from qinqing.matching.engines.plan import PolicyPlan, plan_policies
-from qinqing.matching.pairs import ENCODED_SCHEMA, FAILED, FIELD_BIT, EncodedPairs, field_mask
+from qinqing.matching.pairs import (ENCODED_SCHEMA, FAILED, FIELD_BIT, ConditionNames, EncodedPairs,
+                                    field_mask)
 from qinqing.matching.scope import in_scope, region_prefix
 
 _SQL_TYPES = {"string": "VARCHAR", "integer": "BIGINT", "money": "DECIMAL(18,4)", "number": "DOUBLE",
@@ -40,6 +42,7 @@ class _Prepared:
     amount_masks: np.ndarray  # per candidate, missing-mask of its benefit's fields
     n_conditions: int
     sql: str
+    params: list[str]  # the stored fields bound, in order, as the query's parameters
 
 
 class EnterpriseMatcher:
@@ -49,8 +52,8 @@ class EnterpriseMatcher:
     def __init__(self, policies: Sequence[Any], as_of: date, *, plans: Sequence[PolicyPlan] | None = None) -> None:
         self.as_of = as_of
         self.plans = list(plans) if plans is not None else plan_policies(policies, as_of)
-        self.policy_ids = [p.policy_id for p in self.plans]
-        self.condition_ids = [tuple(c.id for c in p.conditions) for p in self.plans]
+        self.policy_ids = pa.array([p.policy_id for p in self.plans], pa.string())
+        self.condition_ids = ConditionNames([tuple(c.id for c in p.conditions) for p in self.plans])
         self.by_prefix: dict[str, list[int]] = {}
         for i, p in enumerate(self.plans):
             self.by_prefix.setdefault(p.scope.region_prefix, []).append(i)
@@ -79,19 +82,16 @@ class EnterpriseMatcher:
             raise ValueError(f"应为一家企业的数据（1 行），收到 {enterprise.num_rows} 行")
         row = enterprise.slice(0, 1).to_pylist()[0]
         region, industry = row.get("region_code"), row.get("industry_code")
-        columns = tuple(enterprise.column_names)
-        key = (region_prefix(region) if region else None, industry[:4] if industry else None, columns)
+        key = (region_prefix(region) if region else None, industry[:4] if industry else None)
         with self._lock:
             prep = self._prepared.get(key)
             if prep is None:
-                prep = self._prepared[key] = self._prepare(region, industry, columns)
-            self._con.register("_one", enterprise)
-            values = self._con.execute(prep.sql).fetchall()[0]
-            self._con.unregister("_one")
+                prep = self._prepared[key] = self._prepare(region, industry)
+            values = self._con.execute(prep.sql, [row.get(f) for f in prep.params]).fetchall()[0]
         return self._combine(prep, values, row["uscc"])
 
     # -- internals --------------------------------------------------------------------------
-    def _prepare(self, region: str | None, industry: str | None, columns: tuple[str, ...]) -> _Prepared:
+    def _prepare(self, region: str | None, industry: str | None) -> _Prepared:
         cand = self.candidates(region, industry)
         distinct: dict[str, int] = {}
         masks: list[int] = []
@@ -121,11 +121,14 @@ class EnterpriseMatcher:
         ) or "0::UBIGINT"
         select = [f"({null_terms})"] + [f"CAST(({s}) AS BOOLEAN)" for s in conds] + [
             f"CAST(({s}) AS DECIMAL(18,4))" for s in amounts]
-        sql = f"SELECT {', '.join(select)} FROM ({_facts_sql(columns, self.as_of)})"
+        read = {f for i in cand for c in self.plans[i].conditions for f in c.fields} | {
+            f for i in cand for f in self.plans[i].amount_fields}
+        facts, params = _facts_sql(read, self.as_of)
+        sql = f"SELECT {', '.join(select)} FROM ({facts})"
         flat_arr = np.array(flat, np.int64)
         return _Prepared(np.array(cand, np.int64), flat_arr, np.array(offsets, np.int64),
                          np.array(position, np.int64), np.array(masks + [0], np.uint64),
-                         np.array(amount_col, np.int64), np.array(amount_masks, np.uint64), len(conds), sql)
+                         np.array(amount_col, np.int64), np.array(amount_masks, np.uint64), len(conds), sql, params)
 
     def _combine(self, prep: _Prepared, values: tuple, uscc: str) -> EncodedPairs:
         nullmask = np.uint64(values[0] or 0)
@@ -159,13 +162,18 @@ class EnterpriseMatcher:
         return EncodedPairs(table, pa.array([uscc], pa.string()), self.policy_ids, self.condition_ids)
 
 
-def _facts_sql(columns: tuple[str, ...], as_of: date) -> str:
-    """The one-row relation ``_one`` as facts: absent stored fields NULL, derived fields computed."""
+def _facts_sql(read: set[str], as_of: date) -> tuple[str, list[str]]:
+    """One row of facts from bound parameters: the stored fields read (and those the derived fields
+    read are computed from), each cast to its type; the derived fields read, computed as of ``as_of``."""
     from qinqing.registry.derived import derived_sql
-    from qinqing.registry.schema import STORED_FIELDS
+    from qinqing.registry.schema import FIELDS_BY_NAME, STORED_FIELDS
 
-    have = set(columns)
-    absent = [f'NULL::{_SQL_TYPES[f.type.value]} AS "{f.name}"' for f in STORED_FIELDS if f.name not in have]
-    stored = f"SELECT *{', ' + ', '.join(absent) if absent else ''} FROM _one"
-    derived = [f'{e.sql(dialect="duckdb")} AS "{name}"' for name, e in derived_sql(as_of).items() if name not in have]
-    return f"SELECT *{', ' + ', '.join(derived) if derived else ''} FROM ({stored})"
+    every = derived_sql(as_of)
+    derived = {name: every[name] for name in read if name in every}
+    stored = set(read) - set(derived)
+    for e in derived.values():
+        stored |= {c.name for c in e.find_all(exp.Column)}
+    params = [f.name for f in STORED_FIELDS if f.name in stored]
+    cols = ", ".join(f'CAST(? AS {_SQL_TYPES[FIELDS_BY_NAME[n].type.value]}) AS "{n}"' for n in params) or "1 AS _"
+    extra = ", ".join(f'{e.sql(dialect="duckdb")} AS "{n}"' for n, e in derived.items())
+    return f"SELECT *{', ' + extra if extra else ''} FROM (SELECT {cols})", params

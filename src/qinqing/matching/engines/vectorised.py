@@ -30,7 +30,8 @@ import pyarrow as pa
 
 from qinqing.matching.engines.kernel import debruijn_table, emit_policy
 from qinqing.matching.engines.plan import PolicyPlan, plan_policies
-from qinqing.matching.pairs import (DECODED_SCHEMA, ENCODED_SCHEMA, FAILED, FIELD_BIT, STATUS_NAMES, EncodedPairs,
+from qinqing.matching.pairs import (DECODED_SCHEMA, ENCODED_SCHEMA, FAILED, FIELD_BIT, STATUS_NAMES, ConditionNames,
+                                    EncodedPairs,
                                     int64_from_decimal)
 from qinqing.matching.scope import Scope
 
@@ -77,7 +78,7 @@ class VectorisedMatcher:
         self.fields = sorted(read, key=lambda f: FIELD_BIT.get(f, 99))
         self.field_bit = {f: np.uint64(1) << np.uint64(FIELD_BIT[f]) for f in self.fields}
         self.policy_ids = [p.policy_id for p in self.plans]
-        self.condition_ids = [tuple(c.id for c in p.conditions) for p in self.plans]
+        self.condition_ids = ConditionNames([tuple(c.id for c in p.conditions) for p in self.plans])
         self._index = {id(p): i for i, p in enumerate(self.plans)}
         self._ent_known: bool | None = None
 
