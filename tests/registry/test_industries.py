@@ -11,8 +11,37 @@ def test_counts_per_level() -> None:
     assert len(industries.codes("section")) == 20
     assert len(industries.codes("division")) == 97
     assert len(industries.codes("group")) == 473
-    # 1,380 in the 2017 text; the transcribed table carries one more (see the data file header).
+    # Published totals disagree (1,380 / 1,381 / 1,382); docs/standards.md says why the table keeps 1,381.
     assert len(industries.classes()) == 1381
+
+
+# 小类 per 门类, counted from the table when the totals question was examined; a change to the data
+# (e.g. applying the 修改单) must show up here, section by section.
+CLASSES_PER_SECTION = {
+    "A": 72, "B": 39, "C": 609, "D": 18, "E": 44, "F": 128, "G": 67, "H": 16, "I": 34, "J": 48,
+    "K": 5, "L": 58, "M": 48, "N": 33, "O": 32, "P": 17, "Q": 30, "R": 48, "S": 34, "T": 1,
+}
+
+
+def test_classes_per_section() -> None:
+    counts: dict[str, int] = {}
+    for code in industries.classes():
+        counts[code[0]] = counts.get(code[0], 0) + 1
+    assert counts == CLASSES_PER_SECTION
+    assert sum(CLASSES_PER_SECTION.values()) == 1381
+
+
+def test_classes_of_a_group_are_numbered_without_gaps() -> None:
+    # 1, 2, 3 … then 9 ("其他"), or a single 0 for an undivided group: an out-of-sequence digit
+    # would mark a class inserted later (as a 修改单 does) or a transcription slip.
+    digits: dict[str, list[int]] = {}
+    for code in industries.classes():
+        digits.setdefault(code[:4], []).append(int(code[4]))
+    for group, found in digits.items():
+        if found == [0]:
+            continue
+        ordinary = [d for d in found if d != 9]
+        assert ordinary == list(range(1, len(ordinary) + 1)), group
 
 
 def test_every_parent_exists_one_level_up_with_a_matching_prefix() -> None:
