@@ -72,6 +72,14 @@ def test_age_years(established: date | None, as_of: date, years: int | None) -> 
             {"output_growth": -0.1},
         ),
         ({"industry_code": "C3911", "employees": 300, "revenue": Decimal("2000")}, {"size_class": "中型"}),
+        ({"industry_code": "C39", "employees": 300, "revenue": Decimal("2000")}, {"size_class": "中型"}),
+        # Not codes of GB/T 4754-2017, though they start like covered ones: NULL, not 工业/软件业.
+        ({"industry_code": "C1310", "employees": 300, "revenue": Decimal("2000")}, {"size_class": None}),
+        ({"industry_code": "I6510", "employees": 300, "revenue": Decimal("2000")}, {"size_class": None}),
+        ({"industry_code": "C39111", "employees": 300, "revenue": Decimal("2000")}, {"size_class": None}),
+        # Stored codes are canonical (the importer writes C3911); other spellings are not placed.
+        ({"industry_code": "3911", "employees": 300, "revenue": Decimal("2000")}, {"size_class": None}),
+        ({"industry_code": "c3911", "employees": 300, "revenue": Decimal("2000")}, {"size_class": None}),
         ({}, {name: None for name in derived.DERIVED_NAMES}),
     ],
 )
@@ -97,6 +105,12 @@ _codes = st.sampled_from(
     [prefix for prefix, _ in size.prefixes() if len(prefix) > 1]
     + ["C3911", "A0111", "E4710", "M7320", "L7211", "J6621", "G5311", "K7040", "S9100", "C3911", "I6513"]
 )
+# Strings that start like covered codes but are not codes, other spellings of real ones, and noise.
+_near_codes = st.one_of(
+    st.builds(lambda p, tail: p + tail, st.sampled_from([p for p, _ in size.prefixes()]), st.text("0123456789", max_size=3)),
+    st.sampled_from(["C1310", "I6510", "C39111", "3911", "c3911", " C3911", "C3911 ", "G59", "Z", ""]),
+    st.text(max_size=6),
+)
 _money = st.one_of(
     st.none(),
     st.sampled_from([Decimal(0), *(Decimal(t) for t in _THRESHOLDS if t >= 0)]),
@@ -104,7 +118,7 @@ _money = st.one_of(
 )
 _rows = st.fixed_dictionaries(
     {
-        "industry_code": st.one_of(st.none(), _codes),
+        "industry_code": st.one_of(st.none(), _codes, _near_codes),
         "established_on": st.one_of(
             st.none(), st.dates(min_value=date(1950, 1, 1), max_value=date(2030, 12, 31))
         ),
@@ -206,6 +220,11 @@ SAMPLE_ROWS = [
         "revenue": Decimal("30000"),
         "industrial_output": Decimal("8"),
         "industrial_output_prev": Decimal("10"),
+    },
+    {
+        "industry_code": "C1310",  # not a GB/T 4754-2017 code: no size class, in every engine
+        "employees": 300,
+        "revenue": Decimal("2000"),
     },
     {
         "industry_code": None,

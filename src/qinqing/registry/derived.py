@@ -8,6 +8,8 @@ Conventions shared by both:
 - a missing input gives NULL (None), never 0;
 - a ratio with a zero or missing denominator is NULL;
 - money is converted to DOUBLE before dividing (ratios are NUMBER fields);
+- ``size_class`` reads industry_code as stored: canonical (``C3911``) and a code of GB/T 4754-2017,
+  else NULL — a prefix alone (``C1310`` starts like ``C13``) does not place an enterprise;
 - ``age_years`` counts whole years: the anniversary of a 29 February establishment falls
   on 1 March in common years (2020-02-29 is 0 years old on 2021-02-28, 1 on 2021-03-01).
 """
@@ -56,12 +58,19 @@ def ratio(numerator: Any, denominator: Any, minus_one: bool = False) -> float | 
     return round(value - 1 if minus_one else value, RATIO_PLACES)
 
 
+def size_class(row: Mapping[str, Any]) -> str | None:
+    """企业规模 of a stored row; NULL for an industry_code that is not a canonical GB/T 4754-2017 code."""
+    code = row.get("industry_code")
+    table_row = size.rows_by_stored_code().get(code) if isinstance(code, str) else None
+    if table_row is None:
+        return None
+    return table_row.classify({ind: row.get(ind) for ind in size.INDICATORS})
+
+
 def derive(row: Mapping[str, Any], as_of: date) -> dict[str, Any]:
     """Every derived field of one enterprise ``row`` (stored field names -> Python values)."""
     values: dict[str, Any] = {
-        "size_class": size.size_class(
-            row.get("industry_code"), row.get("employees"), row.get("revenue"), row.get("total_assets")
-        ),
+        "size_class": size_class(row),
         "age_years": age_years(row.get("established_on"), as_of),
     }
     for name, (num, den, minus_one) in _RATIOS.items():
@@ -129,19 +138,20 @@ def _row_class_sql(row: size.SizeRow) -> exp.Expression:
 @cache
 def _size_class_sql() -> exp.Expression:
     # Built once: it does not depend on the reference date, and sqlglot's builders are slow.
+    # Each table row lists the codes it covers (IN, not a prefix test), so that a string that
+    # merely starts like a covered code is NULL, as in Python; engines hash long IN lists.
+    codes_of: dict[str, list[str]] = {}
+    for code, row in size.rows_by_stored_code().items():
+        codes_of.setdefault(row.name, []).append(code)
     case = exp.Case()
-    for prefix, row in size.prefixes():
-        # A prefix compared with SUBSTRING rather than LIKE 'C%': no '%' in the SQL, which DBAPI
-        # drivers with the pyformat paramstyle (psycopg) would take for a placeholder.
-        starts = exp.EQ(
-            this=exp.Substring(
-                this=_col("industry_code"),
-                start=exp.Literal.number(1),
-                length=exp.Literal.number(len(prefix)),
-            ),
-            expression=exp.Literal.string(prefix),
+    for row in size.rows():
+        if row.name not in codes_of:
+            continue
+        member = exp.In(
+            this=_col("industry_code"),
+            expressions=[exp.Literal.string(code) for code in sorted(codes_of[row.name])],
         )
-        case = case.when(starts, _row_class_sql(row))
+        case = case.when(member, _row_class_sql(row))
     return case.else_(exp.Null())
 
 

@@ -70,6 +70,21 @@ def prefixes() -> tuple[tuple[str, SizeRow], ...]:
     return tuple(sorted(pairs, key=lambda p: (-len(p[0]), p[0])))
 
 
+@cache
+def rows_by_stored_code() -> dict[str, SizeRow]:
+    """Every GB/T 4754-2017 code (any level, canonical form) that one row of the table covers.
+
+    This is what the derived field ``size_class`` reads: a stored industry_code that is not a
+    code of the standard (``C1310``, ``I6510``) cannot be placed in the table, whatever its prefix.
+    """
+    placed: dict[str, SizeRow] = {}
+    for code in industries.codes():
+        row = row_for(code)
+        if row is not None:
+            placed[code] = row
+    return placed
+
+
 def row_for(industry_code: str | None) -> SizeRow | None:
     """The table row of an industry code (any level, with or without its letter), or None."""
     canonical = industries.normalise(industry_code) if industry_code else None
