@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute  # noqa: F401  (pa.compute)
 
 from qinqing.registry.schema import ALL_FIELDS
 
@@ -123,6 +124,11 @@ class EncodedPairs:
     @property
     def num_rows(self) -> int:
         return self.pairs.num_rows
+
+    def kept(self) -> EncodedPairs:
+        """Only the eligible and unknown pairs (what the store keeps and the portal lists)."""
+        keep = pa.compute.less(self.pairs.column("status"), 2)
+        return EncodedPairs(self.pairs.filter(keep), self.uscc, self.policy_ids, self.conditions, self.ents)
 
     def decode(self) -> pa.Table:
         """The rules engine's form: uscc, policy_id, status, amount, failed, missing (lists of names)."""

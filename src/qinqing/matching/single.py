@@ -148,12 +148,11 @@ class EnterpriseMatcher:
                                np.uint64(0))
         failed = np.bitwise_or.reduceat(failed_bits, prep.offsets) if len(prep.offsets) else np.zeros(0, np.uint64)
 
-        amount_vals = [None if a is None else int(a.scaleb(4)) for a in values[1 + k:]]
-        amount = np.zeros(len(prep.plans), np.int64)
-        valid = np.zeros(len(prep.plans), bool)
-        for n, (col, st) in enumerate(zip(prep.amount_col, status)):
-            if st == 0 and col >= 0 and amount_vals[col] is not None:
-                amount[n], valid[n] = amount_vals[col], True
+        raw = values[1 + k:]
+        known = np.array([a is not None for a in raw] + [False], bool)  # the extra entry answers col = -1
+        units = np.array([int(a.scaleb(4)) if a is not None else 0 for a in raw] + [0], np.int64)
+        valid = (status == 0) & known[prep.amount_col]
+        amount = np.where(valid, units[prep.amount_col], 0)
         no_amount = (status == 0) & ~valid & (prep.amount_col >= 0)
         missing = np.where(no_amount, prep.amount_masks & nullmask, missing)
         table = pa.table({"row": np.zeros(len(prep.plans), np.int32), "pol": prep.plans.astype(np.int32),
