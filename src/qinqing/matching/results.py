@@ -85,6 +85,12 @@ CREATE TABLE staging (ent INTEGER, pol INTEGER, status TINYINT, amount DECIMAL(1
 CREATE TABLE staging_counts (
     policy_id VARCHAR, eligible BIGINT, unknown BIGINT, ineligible BIGINT, amount_total DECIMAL(38,4));
 """
+_DECODE_SQL = f"""
+SELECT e.uscc, p.policy_id, {_STATUS_SQL}[m.status + 1] AS status, m.amount, []::VARCHAR[] AS failed,
+       list_filter({_FIELDS_SQL}, lambda f, i: ((m.missing >> (i - 1)::UBIGINT) & 1::UBIGINT) = 1) AS missing,
+       (SELECT run_id FROM run) AS run_id, m.computed_at
+FROM (SELECT * FROM pairs WHERE {{where}}) m JOIN enterprises e USING (ent) JOIN policies p USING (pol)
+"""
 _MATCHES_VIEW = f"""
 CREATE VIEW matches AS
 SELECT e.uscc, p.policy_id, {_STATUS_SQL}[m.status + 1] AS status, m.amount,
@@ -276,13 +282,20 @@ class ResultStore:
 
     # -- queries ----------------------------------------------------------------------------
     def matches_for(self, uscc: str, run_id: str | None = None) -> list[Match]:
-        """Eligible and unknown matches of one enterprise in the current (or given) run."""
-        rows = self._query_run(
-            run_id,
-            "SELECT uscc, policy_id, status, amount, failed, missing, run_id, computed_at "
-            "FROM matches WHERE ent = (SELECT ent FROM enterprises WHERE uscc = ?) ORDER BY status, policy_id",
-            [uscc],
-        )
+        """Eligible and unknown matches of one enterprise in the current (or given) run.
+
+        Two lookups with constants, so that both hit the sorted tables' zone maps (a filter through
+        the ``matches`` view's joins would scan every pair)."""
+        with self._reading(run_id) as con:
+            cur = con.cursor()
+            try:
+                found = cur.execute("SELECT ent FROM enterprises WHERE uscc = ?", [uscc]).fetchall()
+                if not found:
+                    return []
+                rows = cur.execute(_DECODE_SQL.format(where="ent = ?") + " ORDER BY status, policy_id",
+                                   [found[0][0]]).fetchall()
+            finally:
+                cur.close()
         return [_match(r) for r in rows]
 
     def matches_of_policy(self, policy_id: str, status: str | None = None, run_id: str | None = None) -> list[Match]:
