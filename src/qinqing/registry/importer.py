@@ -1,8 +1,9 @@
 """Import an enterprise export (CSV, XLSX, Parquet) into the store, reporting every bad row.
 
-Stages: readers.open_table → columns.map_headers → validate.RowValidator per row → duplicate check
-→ store.upsert_enterprises in batches, all inside ONE transaction, so an import that fails or is
-killed part-way leaves the store exactly as it was.
+Stages: readers.open_table → columns.map_headers → chunks of rows, each converted column by column
+(fastpath.convert_column; a row with any doubtful cell goes through validate.RowValidator, which
+decides and explains) → duplicate check → store.write_rows in batches, all inside ONE transaction,
+so an import that fails or is killed part-way leaves the store exactly as it was.
 
 A uscc that appears again later in the same file is rejected at its later row (the first one is
 kept), because two different rows for one enterprise in one export are a data error that a person
@@ -12,18 +13,20 @@ should resolve, not something to settle silently.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
 
-from qinqing.registry.columns import map_headers
+from qinqing.registry.columns import ColumnMap, map_headers
+from qinqing.registry.fastpath import convert_column, suspect_rows
 from qinqing.registry.readers import open_table
 from qinqing.registry.report import write_report
-from qinqing.registry.store import UPSERT_BATCH, upsert_enterprises
+from qinqing.registry.store import UPSERT_BATCH, write_rows
 from qinqing.registry.validate import Problem, RowValidator
 from qinqing.settings import get_settings
 
@@ -74,14 +77,16 @@ def import_file(
         if column_map.unknown:
             log.warning("%s: ignoring columns that name no field: %s", path, "、".join(column_map.unknown))
         progress.start(table.estimated_rows)
-        rows = _good_records(table.rows, RowValidator(column_map, as_of), result, progress)
+        names = tuple(column.field.name for column in column_map.columns)
+        rows = _good_rows(table.rows, column_map, RowValidator(column_map, as_of), as_of, result, progress,
+                          batch_size)
         if engine is None:
-            for _ in rows:
-                result.stored += 1
+            for batch in rows:
+                result.stored += len(batch)
         else:
             with engine.begin() as connection:
-                while batch := _take(rows, batch_size):
-                    upsert_enterprises(connection, batch, batch_size=batch_size)
+                for batch in rows:
+                    write_rows(connection, names, batch)
                     result.stored += len(batch)
                     if after_batch is not None:
                         after_batch(result.stored)
@@ -90,33 +95,46 @@ def import_file(
     return result
 
 
-def _good_records(rows, validator: RowValidator, result: ImportResult, progress: Progress):
+def _good_rows(rows, column_map: ColumnMap, validator: RowValidator, as_of: date, result: ImportResult,
+               progress: Progress, batch_size: int) -> Iterator[list[tuple[Any, ...]]]:
+    """Batches of good rows as tuples in column order; bad rows go to ``result``."""
     first_row_of: dict[str, int] = {}
-    pending = 0
-    for number, values in rows:
-        result.read += 1
-        pending += 1
-        if pending == 1_000:
-            progress.advance(pending)
-            pending = 0
-        record, problems = validator.validate(number, values)
-        code = record.get("uscc")
-        if not problems and code in first_row_of:
-            problems = [Problem(number, validator.header_of["uscc"], code,
-                                f"统一社会信用代码与第{first_row_of[code]}行重复（保留第{first_row_of[code]}行，本行未导入）")]
-        if problems:
-            result.rejected += 1
-            result.problems.extend(problems)
+    uscc_at = [column.field.name for column in column_map.columns].index("uscc")
+    while chunk := list(islice(rows, batch_size)):
+        result.read += len(chunk)
+        good: list[tuple[Any, ...]] = []
+        for number, record, problems in _checked(chunk, column_map, validator, as_of):
+            code = record[uscc_at] if record is not None else None
+            if not problems and code in first_row_of:
+                problems = [Problem(number, validator.header_of["uscc"], code,
+                                    f"统一社会信用代码与第{first_row_of[code]}行重复（保留第{first_row_of[code]}行，本行未导入）")]
+            if problems:
+                result.rejected += 1
+                result.problems.extend(problems)
+                continue
+            first_row_of[code] = number
+            good.append(record)
+        progress.advance(len(chunk))
+        if good:
+            yield good
+
+
+def _checked(chunk: list[tuple[int, list[Any]]], column_map: ColumnMap, validator: RowValidator, as_of: date):
+    """(row number, values as a tuple in column order or None, problems) for each row of ``chunk``."""
+    width = max(c.index for c in column_map.columns) + 1
+    if all(len(values) >= width for _, values in chunk):
+        table = list(zip(*(values for _, values in chunk)))
+        cells = [table[c.index] for c in column_map.columns]
+    else:  # short rows (a CSV line with fewer cells): the missing cells are empty
+        cells = [[values[c.index] if c.index < len(values) else None for _, values in chunk]
+                 for c in column_map.columns]
+    converted = [convert_column(column, column_cells, as_of) for column, column_cells in zip(column_map.columns, cells)]
+    suspect = suspect_rows(list(column_map.columns), converted, len(chunk))
+    names = [column.field.name for column in column_map.columns]
+    for i, values in enumerate(zip(*converted)):
+        number = chunk[i][0]
+        if not suspect[i]:
+            yield number, values, []
             continue
-        first_row_of[code] = number
-        yield record
-    progress.advance(pending)
-
-
-def _take(iterator, size: int) -> list[dict[str, Any]]:
-    batch = []
-    for item in iterator:
-        batch.append(item)
-        if len(batch) == size:
-            break
-    return batch
+        record, problems = validator.validate(number, chunk[i][1])
+        yield number, (tuple(record.get(name) for name in names) if not problems else None), problems
