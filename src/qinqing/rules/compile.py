@@ -17,6 +17,7 @@ from sqlglot import exp
 from qinqing.registry.schema import ALL_FIELDS, FIELDS_BY_NAME
 from qinqing.rules.check import KIND, check_expression, fields_of
 from qinqing.rules.errors import CompileError
+from qinqing.rules.inputs import SIZE_ROW, input_guard, size_row_sql, stored_inputs
 from qinqing.rules.model import Policy
 from qinqing.rules.safety import assert_safe
 from qinqing.rules.scope import implicit_conditions
@@ -56,6 +57,7 @@ class CompiledPolicy:
     failed_tree: exp.Expression
     missing_tree: exp.Expression
     derived: dict[str, exp.Expression] = field(repr=False)  # the derived columns the policy reads
+    helpers: dict[str, exp.Expression] = field(default_factory=dict, repr=False)  # columns only `missing` reads
 
     @property
     def amount_sql(self) -> str:
@@ -80,7 +82,8 @@ class CompiledPolicy:
         ``extra_columns`` are field names to output beside the result (e.g. for a trace).
         """
         source = exp.to_table(source_relation).as_("src")
-        enterprise = exp.select(exp.Star(), *[e.as_(n) for n, e in self.derived.items()]).from_(source)
+        columns = {**self.derived, **self.helpers}
+        enterprise = exp.select(exp.Star(), *[e.copy().as_(n) for n, e in columns.items()]).from_(source)
         conditions = exp.select(
             exp.Star(),
             *[c.tree.copy().as_(c.column) for c in self.conditions],
@@ -122,7 +125,6 @@ def compile_policy(policy: Policy, dialect: Dialect, as_of: date) -> CompiledPol
     assert_safe(amount)
     read = {f for c in conditions for f in c.fields} | set(benefit_fields)
     derived = _derived_sql(as_of, frozenset(read))
-    closure = {name: _closure(name, derived) for name in read}
     status = _status(conditions)
     return CompiledPolicy(
         policy_id=policy.id,
@@ -132,9 +134,14 @@ def compile_policy(policy: Policy, dialect: Dialect, as_of: date) -> CompiledPol
         amount_tree=amount,
         status_tree=status,
         failed_tree=_failed(conditions),
-        missing_tree=_missing(conditions, benefit_fields, closure),
+        missing_tree=_missing(conditions, benefit_fields),
         derived=derived,
+        helpers={SIZE_ROW: size_row_sql()} if _reads_size_class(read) else {},
     )
+
+
+def _reads_size_class(read: set[str]) -> bool:
+    return "size_class" in read
 
 
 @lru_cache(maxsize=8192)
@@ -283,23 +290,50 @@ def _failed(conditions: list[CompiledCondition]) -> exp.Expression:
     )
 
 
-def _missing(conditions: list[CompiledCondition], benefit_fields: list[str], closure: dict[str, set[str]]) -> exp.Expression:
-    """Field f is listed when it is NULL and an unknown condition (or, for an eligible pair, a NULL amount) reads it."""
+def _missing(conditions: list[CompiledCondition], benefit_fields: list[str]) -> exp.Expression:
+    """Field f is listed when it is NULL and an unknown condition (or, for an eligible pair, a NULL amount)
+    reads it, directly or through a derived field that reads it for this enterprise (rules.inputs)."""
     items = []
     for f in ALL_FIELDS:
-        readers = [c for c in conditions if any(f.name in closure[n] for n in c.fields)]
-        in_benefit = any(f.name in closure[n] for n in benefit_fields)
         reasons = []
-        if readers:
+        unknown_terms = [_guarded(exp.column(c.column).is_(exp.null()), _reads(c.fields, f.name)) for c in conditions]
+        unknown_terms = [t for t in unknown_terms if t is not None]
+        if unknown_terms:
             unknown = exp.column(_STATUS).eq(exp.Literal.string("unknown"))
-            reasons.append(exp.And(this=unknown, expression=_or([exp.column(c.column).is_(exp.null()) for c in readers])))
-        if in_benefit:
+            reasons.append(exp.And(this=unknown, expression=_or(unknown_terms)))
+        amount_term = _guarded(exp.column(_AMOUNT).is_(exp.null()), _reads(tuple(benefit_fields), f.name))
+        if amount_term is not None:
             eligible = exp.column(_STATUS).eq(exp.Literal.string("eligible"))
-            reasons.append(exp.And(this=eligible, expression=exp.column(_AMOUNT).is_(exp.null())))
+            reasons.append(exp.And(this=eligible, expression=amount_term))
         if reasons:
             when = exp.And(this=exp.column(f.name).is_(exp.null()), expression=_or(reasons))
             items.append(exp.Case(ifs=[exp.If(this=when, true=exp.Literal.string(f.name))]))
     return _string_list(items)
+
+
+_ALWAYS = exp.true()
+
+
+def _reads(fields: tuple[str, ...], name: str) -> list[exp.Expression]:
+    """How ``fields`` read ``name``: [] never, [TRUE] always, else the SQL guards under which a derived one does."""
+    guards = []
+    for n in fields:
+        if n == name:
+            return [_ALWAYS]
+        if name in stored_inputs(n):
+            guard = input_guard(n, name)
+            if guard is None:
+                return [_ALWAYS]
+            guards.append(guard)
+    return guards
+
+
+def _guarded(term: exp.Expression, guards: list[exp.Expression]) -> exp.Expression | None:
+    if not guards:
+        return None
+    if guards[0] is _ALWAYS:
+        return term
+    return exp.And(this=term, expression=_or(guards))
 
 
 def _derived_sql(as_of: date, names: frozenset[str]) -> dict[str, exp.Expression]:
@@ -310,10 +344,3 @@ def _derived_sql(as_of: date, names: frozenset[str]) -> dict[str, exp.Expression
 
     every = derived_sql(as_of)
     return {f.name: every[f.name] for f in ALL_FIELDS if f.name in wanted}
-
-
-def _closure(name: str, derived: dict[str, exp.Expression]) -> set[str]:
-    """A field and, for a derived one, the stored fields it is computed from."""
-    if name not in derived:
-        return {name}
-    return {name} | {c.name for c in derived[name].find_all(exp.Column)}

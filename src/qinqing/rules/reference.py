@@ -14,6 +14,7 @@ from sqlglot import exp
 
 from qinqing.registry.derived import derive
 from qinqing.registry.schema import ALL_FIELDS, STORED_NAMES
+from qinqing.registry.standards import industries, size
 from qinqing.rules.check import check_expression, fields_of, kind_of
 from qinqing.rules.evaluate import coerce
 from qinqing.rules.model import Policy
@@ -46,9 +47,9 @@ def reference_outcome(policy: Policy, facts: Mapping[str, Any], as_of: date) -> 
     if status == "unknown":
         for (_, r), names in zip(results, reads):
             if r is None:
-                wanted |= {d for n in names for d in deps.get(n, {n})}
+                wanted |= {d for n in names for d in _inputs(n, deps, stored)}
     if status == "eligible" and amount is None:
-        wanted |= {d for n in benefit_reads for d in deps.get(n, {n})}
+        wanted |= {d for n in benefit_reads for d in _inputs(n, deps, stored)}
     missing = [f.name for f in ALL_FIELDS if f.name in wanted and values.get(f.name) is None]
     return {"status": status, "amount": amount if status == "eligible" else None, "failed": failed, "missing": missing}
 
@@ -63,6 +64,16 @@ def _dependencies(as_of: date) -> dict[str, set[str]]:
     from qinqing.registry.derived import derived_sql
 
     return {name: {name} | {c.name for c in e.find_all(exp.Column)} for name, e in derived_sql(as_of).items()}
+
+
+def _inputs(name: str, deps: dict[str, set[str]], stored: Mapping[str, Any]) -> set[str]:
+    """A field and the stored fields it is computed from; for size_class only its industry row's indicators."""
+    inputs = deps.get(name, {name})
+    code = stored["industry_code"]
+    if name == "size_class" and code is not None:
+        row = size.row_for(code) if industries.normalise(code) == code else None  # placed only as stored
+        inputs = {name, "industry_code", *(row.thresholds if row else ())}
+    return inputs
 
 
 def _money(amount: Any, policy: Policy) -> Decimal | None:

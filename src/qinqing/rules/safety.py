@@ -16,7 +16,8 @@ SAFE_NODES: tuple[type[exp.Expression], ...] = (
     exp.And, exp.Or, exp.Not, exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE,
     exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Neg, exp.In, exp.Between, exp.Is,
     exp.Case, exp.If, exp.Like, exp.StartsWith, exp.Least, exp.Greatest, exp.Abs, exp.Round,
-    exp.Coalesce, exp.Year, exp.Nullif, exp.Cast, exp.DataType, exp.DataTypeParam,
+    exp.Coalesce, exp.Year, exp.Nullif, exp.Cast, exp.DataType, exp.DataTypeParam, exp.Floor, exp.Ceil,
+    exp.TryCast,  # sqlglot's Spark reader reads back some CASTs as TRY_CAST (same types, checked below)
 )  # fmt: skip
 SAFE_TYPES = {exp.DataType.Type.DATE, exp.DataType.Type.DOUBLE, exp.DataType.Type.DECIMAL, exp.DataType.Type.INT, exp.DataType.Type.BIGINT}
 
