@@ -73,7 +73,8 @@ def group_by_scope(policies: Iterable[Any]) -> dict[Scope, list[Any]]:
     groups: dict[Scope, list[Any]] = {}
     for p in policies:
         groups.setdefault(scope_of(p), []).append(p)
-    return dict(sorted(groups.items(), key=lambda kv: (len(kv[0].region_prefix), kv[0])))
+    return dict(sorted(groups.items(), key=lambda kv: (len(kv[0].region_prefix), kv[0].region_prefix,
+                                                       kv[0].industries or ())))
 
 
 def in_scope(scope: Scope, region_code: str | None, industry_code: str | None) -> bool:

@@ -8,9 +8,11 @@ Policies taken from the same texts repeat the same conditions (``NOT is_dishones
    per query, using the rules engine's own SQL for each condition, so semantics are the engine's;
 3. turns each three-valued column into two bitsets, TRUE and FALSE (Arrow booleans already are
    bit-packed: values AND validity, NOT values AND validity), 64 enterprises per machine word;
-4. per policy, ANDs the TRUE bitsets (eligible) and ORs the FALSE bitsets (ineligible); the rest is
-   unknown, and its missing fields are the NULL fields read by the conditions that were unknown;
-5. computes amounts, with the policy's compiled benefit SQL, only where a policy is eligible.
+4. per policy, kernel.emit_policy ANDs the TRUE bitsets (eligible) and ORs the FALSE bitsets
+   (ineligible) and writes each kept pair — row, policy, status, amount, missing-field bitmask —
+   into the batch's buffers (pairs.py); the rest is unknown, and its missing fields are the NULL
+   fields read by the conditions that were unknown;
+5. amounts come from the policy's compiled benefit SQL, evaluated once per distinct expression.
 
 Only eligible and unknown pairs are emitted (with counts of all three statuses), unless
 ``all_pairs`` asks for the complete table, ineligible pairs and their failed conditions included.
