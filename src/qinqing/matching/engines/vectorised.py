@@ -35,7 +35,7 @@ from qinqing.matching.engines.plan import PolicyPlan, plan_policies
 from qinqing.matching.pairs import (DECODED_SCHEMA, ENCODED_SCHEMA, FAILED, FIELD_BIT, STATUS_NAMES, ConditionNames,
                                     EncodedPairs,
                                     int64_from_decimal)
-from qinqing.matching.scope import Scope
+from qinqing.matching.scope import Scope, in_scope
 
 EXPRS_PER_QUERY = 96  # wide enough to share a scan, narrow enough to keep plans small
 BATCH_ROWS = 1_000_000  # kept pairs per batch: ~30 MB of columns, small enough for malloc to reuse
@@ -108,13 +108,10 @@ class VectorisedMatcher:
 
     # -- one scope group ----------------------------------------------------------------------
     def _slice_sizes(self, con: duckdb.DuckDBPyConnection, relation: str, scopes: list[Scope]) -> dict[Scope, int]:
-        """Rows in each scope, counted in one scan per 200 scopes."""
-        sizes: dict[Scope, int] = {}
-        for start in range(0, len(scopes), 200):
-            chunk = scopes[start:start + 200]
-            terms = ", ".join(f"count(*) FILTER (WHERE {scope_where(s)})" for s in chunk)
-            sizes.update(zip(chunk, con.execute(f"SELECT {terms} FROM {relation}").fetchall()[0]))
-        return sizes
+        """Rows in each scope, from one aggregate by (region, industry): scopes are tested per
+        distinct code pair (scope.in_scope, the same superset rule as scope_where), not per row."""
+        counts = con.execute(f"SELECT region_code, industry_code, count(*) FROM {relation} GROUP BY ALL").fetchall()
+        return {s: sum(c for region, industry, c in counts if in_scope(s, region, industry)) for s in scopes}
 
     def _run_group(self, con: duckdb.DuckDBPyConnection, relation: str, scope: Scope,
                    plans: list[PolicyPlan], all_pairs: bool, batch_rows: int) -> Iterator[MatchBatch]:
@@ -128,7 +125,7 @@ class VectorisedMatcher:
         amount_fields = frozenset().union(*(p.amount_fields for p in plans))
         sl = self._evaluate(con, relation, scope, list(distinct), [fields_of[s] for s in distinct], amount_sqls,
                             amount_fields)
-        out = _Output(sl, self, all_pairs, batch_rows)
+        out = _Output(sl, self, all_pairs, min(batch_rows, sl.n * len(plans)))
         for plan in plans:
             idx = np.fromiter((distinct[c.sql] for c in plan.conditions), dtype=np.int64,
                               count=len(plan.conditions))
