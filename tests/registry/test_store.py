@@ -135,3 +135,25 @@ def test_enterprise_with_derived(engine):
     assert profile["revenue_growth"] is None  # revenue_prev is 0: no growth rate, and not 0
     assert profile["rd_intensity"] is None  # rd_expense unknown
     assert store.enterprise_with_derived(engine, "91330106MA27XXXX9Z", date(2024, 3, 4)) is None
+
+
+def test_write_rows_stores_exactly_what_upsert_enterprises_stores(engine):
+    # The import's writer (raw DB-API rows) against the dict writer, on both databases.
+    names = tuple(ROW_A)
+    with engine.begin() as connection:
+        assert store.write_rows(connection, names, [tuple(ROW_A[n] for n in names)]) == 1
+    via_rows = store.get_enterprise(engine, ROW_A["uscc"])
+    raw_sql = "select " + ", ".join(names) + " from enterprises"
+    with engine.connect() as connection:
+        raw_rows = connection.exec_driver_sql(raw_sql).fetchall()
+        connection.exec_driver_sql("delete from enterprises")
+        connection.commit()
+    store.upsert_enterprises(engine, [ROW_A])
+    assert store.get_enterprise(engine, ROW_A["uscc"]) == via_rows
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql(raw_sql).fetchall() == raw_rows  # same storage classes too
+    # Only the given columns are written: a second write of two fields keeps the others.
+    with engine.begin() as connection:
+        store.write_rows(connection, ("uscc", "employees"), [(ROW_A["uscc"], 131)])
+    got = store.get_enterprise(engine, ROW_A["uscc"])
+    assert got["employees"] == 131 and got["name"] == ROW_A["name"]
