@@ -53,7 +53,7 @@ def _choices(field_name: str, kind: FieldType) -> list:
     if kind == FieldType.DATE:
         return [date(1999, 12, 31), date(2000, 1, 1), date(2019, 12, 31), date(2020, 1, 1), date(2021, 6, 30)]
     if kind == FieldType.INTEGER:
-        return [0, 1, 2, 3, 10, 50, 99, 100, 101, 300, 2019, 2020, 2021]
+        return [0, 1, 2, 3, 10, 50, 99, 100, 101, 300, 2019, 2020, 2021, 2023]
     if kind == FieldType.MONEY:
         return [Decimal(v) for v in ("0", "0.0001", "10", "10.5", "30", "50", "99.99", "100", "120.3333",
                                      "500", "1000", "2500.125", "5000", "10000", "20000", "40000")]

@@ -30,7 +30,11 @@ FUNCTIONS = {
     exp.Coalesce: "COALESCE",
     exp.Year: "YEAR",
     exp.StartsWith: "STARTS_WITH",
+    exp.Floor: "FLOOR",
+    exp.Ceil: "CEIL",
 }
+# Built-in names an expression may read besides the enterprise's fields; compile.py binds them.
+AS_OF = "as_of"  # the reference date of the evaluation (qinqing match --as-of); YEAR(as_of) = 当年
 MAX_LENGTH = 4000
 MAX_SIGNIFICANT_DIGITS = 18
 
@@ -133,6 +137,8 @@ class _Checker:
         if not isinstance(ident, exp.Identifier) or ident.quoted:
             self.issue(node, "字段名不要加引号；文本请使用单引号，例如 size_class = '小型'")
             return None
+        if ident.name == AS_OF:
+            return Kind.DATE
         field = FIELDS_BY_NAME.get(ident.name)
         if field is None:
             self.issue(node, _unknown_field(ident.name))
@@ -267,6 +273,14 @@ class _Checker:
             digits = node.args.get("decimals")
             if digits is not None and not (isinstance(digits, exp.Literal) and digits.is_int and 0 <= int(digits.this) <= 10):
                 self.issue(node, "ROUND 的第二个参数必须是 0 到 10 之间的整数")
+                return None
+            kinds = self._numeric(node, (node.this,), name)
+            if kinds is None:
+                return None
+            return Kind.DECIMAL if kinds[0] == Kind.NUMBER else kinds[0]
+        if isinstance(node, (exp.Floor, exp.Ceil)):
+            if node.args.get("decimals") is not None or node.args.get("to") is not None:
+                self.issue(node, f"{name} 只接受一个参数（取整到个位），例如 {name}(revenue_growth * 100)")
                 return None
             kinds = self._numeric(node, (node.this,), name)
             if kinds is None:

@@ -15,7 +15,7 @@ from typing import Literal
 from sqlglot import exp
 
 from qinqing.registry.schema import ALL_FIELDS, FIELDS_BY_NAME
-from qinqing.rules.check import KIND, check_expression, fields_of
+from qinqing.rules.check import AS_OF, KIND, check_expression, fields_of
 from qinqing.rules.errors import CompileError
 from qinqing.rules.inputs import SIZE_ROW, input_guard, size_row_sql, stored_inputs
 from qinqing.rules.model import Policy
@@ -118,10 +118,10 @@ def compile_policy(policy: Policy, dialect: Dialect, as_of: date) -> CompiledPol
         raise CompileError(f"不支持的引擎方言“{dialect}”")
     conditions = []
     for c in [*implicit_conditions(policy), *policy.conditions]:
-        tree = lower(typed(c.expr, "boolean"))
+        tree = lower(bind(typed(c.expr, "boolean"), as_of))
         assert_safe(tree)
         conditions.append(CompiledCondition(c.id, c.clause, tree, tuple(fields_of(tree)), tree.sql(dialect=dialect)))
-    amount, benefit_fields = _amount(policy)
+    amount, benefit_fields = _amount(policy, as_of)
     assert_safe(amount)
     read = {f for c in conditions for f in c.fields} | set(benefit_fields)
     derived = _derived_sql(as_of, frozenset(read))
@@ -152,6 +152,18 @@ def _typed_cached(text: str, want: str) -> exp.Expression:
 def typed(text: str, want: str) -> exp.Expression:
     """The checked, typed tree of an expression (a fresh copy; cached by text)."""
     return _typed_cached(text, want).copy()
+
+
+def bind(tree: exp.Expression, as_of: date) -> exp.Expression:
+    """Replace the built-in ``as_of`` by the reference date, a DATE literal (engines fold YEAR of it)."""
+    for column in list(tree.find_all(exp.Column)):
+        if column.name == AS_OF:
+            day = exp.cast(exp.Literal.string(as_of.isoformat()), exp.DataType.build("DATE"))
+            day.meta[KIND] = Kind.DATE
+            if column is tree:
+                return day
+            column.replace(day)
+    return tree
 
 
 # --- lowering: the language's semantics spelled out in plain SQL -------------------------------
@@ -201,6 +213,12 @@ def _lower_node(node: exp.Expression) -> exp.Expression:
     if isinstance(node, exp.Coalesce) and kind == Kind.NUMBER:
         args = [_as_double(a) for a in [node.this, *node.expressions]]
         return _keep(exp.Coalesce(this=args[0], expressions=args[1:]), kind)
+    if isinstance(node, (exp.Floor, exp.Ceil)):
+        # Exact, like ROUND: a DOUBLE is taken to 10 decimals first, so 4.9999999999999991 points is 5.
+        value = node.this
+        if _kind(value) == Kind.NUMBER:
+            value = exp.cast(value, _EXACT.copy())
+        return _keep(type(node)(this=value), kind)
     if isinstance(node, exp.Round):
         digits = node.args.get("decimals") or exp.Literal.number(0)
         value = node.this
@@ -241,11 +259,11 @@ def _or(parts: list[exp.Expression]) -> exp.Expression:
 
 
 # --- the amount -------------------------------------------------------------------------------
-def _amount(policy: Policy) -> tuple[exp.Expression, list[str]]:
+def _amount(policy: Policy, as_of: date) -> tuple[exp.Expression, list[str]]:
     benefit = policy.benefit
     if benefit is None:
         return exp.cast(exp.null(), _MONEY.copy()), []
-    tree = typed(benefit.expr, "numeric")
+    tree = bind(typed(benefit.expr, "numeric"), as_of)
     names = fields_of(tree)
     value = lower(tree)
     if _kind(value) == Kind.NUMBER:

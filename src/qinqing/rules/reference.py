@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from datetime import date
 from functools import lru_cache
-from decimal import ROUND_HALF_UP, Decimal, localcontext
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, localcontext
 from typing import Any
 
 from sqlglot import exp
@@ -29,7 +29,7 @@ _ARITH = {exp.Add: lambda a, b: a + b, exp.Sub: lambda a, b: a - b, exp.Mul: lam
 def reference_outcome(policy: Policy, facts: Mapping[str, Any], as_of: date) -> dict[str, Any]:
     """status, amount, failed, missing for one enterprise, computed the slow way."""
     stored = {name: coerce(name, facts.get(name)) for name in STORED_NAMES}
-    values = {**stored, **derive(stored, as_of)}
+    values = {**stored, **derive(stored, as_of), "as_of": as_of}
     results, reads = [], []
     for c in [*implicit_conditions(policy), *policy.conditions]:
         tree = _checked(c.expr, "boolean")
@@ -167,6 +167,11 @@ def value(node: exp.Expression, row: Mapping[str, Any]) -> Any:  # noqa: C901 - 
         if v is None or isinstance(v, int):
             return v
         return _exact(v).quantize(Decimal(1).scaleb(-digits), ROUND_HALF_UP)
+    if isinstance(node, (exp.Floor, exp.Ceil)):
+        v = value(node.this, row)
+        if v is None or isinstance(v, int):
+            return v
+        return _exact(v).to_integral_value(ROUND_FLOOR if isinstance(node, exp.Floor) else ROUND_CEILING)
     if isinstance(node, exp.Year):
         d = value(node.this, row)
         return None if d is None else d.year
