@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import httpx
@@ -31,7 +31,8 @@ from sqlalchemy import insert
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def build_store(directory: Path, enterprises: int, users: int) -> tuple[str, Path, list[str]]:
+def build_store(directory: Path, enterprises: int, users: int, province: str,
+                as_of: date) -> tuple[str, Path, list[str]]:
     from qinqing.accounts import AccountService
     from qinqing.accounts.passwords import hash_password
     from qinqing.accounts.tables import users as users_table
@@ -39,7 +40,7 @@ def build_store(directory: Path, enterprises: int, users: int) -> tuple[str, Pat
     from qinqing.db import make_engine, migrate
     from qinqing.matching.results import ResultStore
     from qinqing.matching.run import full_run
-    from qinqing.registry.generator import DEFAULT_AS_OF, generate
+    from qinqing.registry.generator import generate
     from qinqing.registry.store import to_arrow, upsert_enterprises
     from qinqing.web.demo import sample_enterprises
     from qinqing.web.services.library import PolicyLibrary
@@ -47,14 +48,16 @@ def build_store(directory: Path, enterprises: int, users: int) -> tuple[str, Pat
     url = f"sqlite:///{directory / 'bench.db'}"
     migrate(url)
     engine = make_engine(url)
-    generate(directory / "registry.parquet", enterprises, seed=7, province="330000")
+    generate(directory / "registry.parquet", enterprises, seed=7, province=province)
     upsert_enterprises(engine, pq.read_table(directory / "registry.parquet").to_pylist())
     catalogue = CatalogueStore(engine)
     report = load_directory(catalogue, ROOT / "policies")
     results_dir = directory / "results"
     results = ResultStore(results_dir)
-    run = full_run(PolicyLibrary(catalogue).policies(), to_arrow(engine), results, DEFAULT_AS_OF)
+    run = full_run(PolicyLibrary(catalogue).policies(), to_arrow(engine), results, as_of)
     usccs = sample_enterprises(engine, results, users)
+    per_user = results.arrow("SELECT count(*) AS n FROM matches WHERE uscc IN (SELECT unnest(?::VARCHAR[]))",
+                             [usccs]).column("n")[0].as_py() / max(1, len(usccs))
     results.close()
     # One hash for every benchmark user: argon2 is slow on purpose, and logins are not what is measured.
     password_hash = hash_password("bench-password")
@@ -68,7 +71,8 @@ def build_store(directory: Path, enterprises: int, users: int) -> tuple[str, Pat
     accounts = AccountService(engine)
     tokens = [accounts.issue_token(p, "bench") for p in accounts.list_users()]
     print(f"store: {enterprises} enterprises, {len(report.loaded)} policies, run {run.run_id}: "
-          f"{run.eligible} eligible + {run.unknown} unknown pairs; {len(tokens)} users")
+          f"{run.eligible} eligible + {run.unknown} unknown pairs; {len(tokens)} users, "
+          f"{per_user:.1f} policies on each one's page")
     engine.dispose()
     return url, results_dir, tokens
 
@@ -110,17 +114,21 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--enterprises", type=int, default=5000)
+    # As `qinqing demo`: a Fujian registry (the province with most catalogue policies) read in mid-2025.
+    parser.add_argument("--province", default="350000")
+    parser.add_argument("--as-of", type=date.fromisoformat, default=date(2025, 6, 30))
+    parser.add_argument("--workers", type=int, default=0, help="`qinqing serve --workers` (0: its default)")
     args = parser.parse_args()
 
-    from qinqing.registry.generator import DEFAULT_AS_OF
-
     with tempfile.TemporaryDirectory(prefix="qinqing-web-bench-") as tmp:
-        url, results_dir, tokens = build_store(Path(tmp), args.enterprises, args.users)
+        url, results_dir, tokens = build_store(Path(tmp), args.enterprises, args.users, args.province, args.as_of)
         port = free_port()
-        env = {**os.environ, "QINQING_DATABASE_URL": url, "QINQING_REFERENCE_DATE": DEFAULT_AS_OF.isoformat(),
+        env = {**os.environ, "QINQING_DATABASE_URL": url, "QINQING_REFERENCE_DATE": args.as_of.isoformat(),
                "QINQING_SECRET_KEY": "bench", "QINQING_RESULTS_DIR": str(results_dir)}
-        server = subprocess.Popen([str(Path(sys.executable).parent / "qinqing"), "serve", "--port", str(port)], env=env,
-                                  stdout=subprocess.DEVNULL)
+        command = [str(Path(sys.executable).parent / "qinqing"), "serve", "--port", str(port)]
+        if args.workers:
+            command += ["--workers", str(args.workers)]
+        server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
         try:
             base = f"http://127.0.0.1:{port}"
             deadline = time.monotonic() + 60

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 
@@ -13,17 +15,18 @@ def register(app: typer.Typer) -> None:
         host: str = typer.Option("127.0.0.1", help="Address to listen on."),
         port: int = typer.Option(8000, help="Port to listen on."),
         results: str = typer.Option("", help="Matching results store directory (default: QINQING_RESULTS_DIR)."),
+        workers: int = typer.Option(0, help="Worker processes (0: one per CPU core, at most 4)."),
         migrate: bool = typer.Option(True, help="Bring the database schema up to date first."),
     ) -> None:
         """Serve the web platform (pages and /api) on the configured database (QINQING_DATABASE_URL)."""
-        import uvicorn
-
         from qinqing.db import migrate as run_migrations
         from qinqing.settings import get_settings
-        from qinqing.web.app import create_app
+        from qinqing.web.serve import serve as run
 
         settings = get_settings()
+        if results:
+            settings = settings.model_copy(update={"results_dir": Path(results)})
         if migrate:
             run_migrations(settings.database_url)
         typer.echo(f"亲清 qinqing: http://{host}:{port}  (API: http://{host}:{port}/api/docs)")
-        uvicorn.run(create_app(settings, results_dir=results or None), host=host, port=port, log_level="warning")
+        run(settings, host, port, workers or None)

@@ -18,7 +18,7 @@ from qinqing.accounts.sessions import SessionCodec
 from qinqing.settings import Settings, get_settings
 from qinqing.web import errors
 from qinqing.web.deps import CSRF_FIELD, enforce_csrf
-from qinqing.web.middleware import session_middleware
+from qinqing.web.middleware import SessionMiddleware
 from qinqing.web.routes import auth, editor, enterprises, pages, policies
 from qinqing.web.services import build_services
 
@@ -69,7 +69,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.session_codec = SessionCodec(settings.secret_key or secrets.token_urlsafe(32))
     app.state.templates = Jinja2Templates(directory=HERE / "templates", context_processors=[_template_context])
     app.state.templates.env.filters["money"] = money
-    app.middleware("http")(session_middleware)
+    app.add_middleware(SessionMiddleware)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     errors.install(app)
     for router in ROUTERS:

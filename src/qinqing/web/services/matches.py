@@ -19,6 +19,7 @@ from qinqing.registry.schema import FIELDS_BY_NAME, STORED_NAMES
 from qinqing.rules.model import Policy
 from qinqing.web.services.library import LibraryItem, PolicyLibrary
 from qinqing.web.services.profile import ProfileService, show_value
+from qinqing.web.services.results_cache import CachedMatches
 
 EXPLAIN_CACHE_SIZE = 20_000  # explained (enterprise, policy) pairs kept in memory
 RESULT_LABELS = {True: "符合", False: "不符合", None: "未知"}
@@ -135,6 +136,7 @@ class MatchService:
         self.library = library
         self.profiles = profiles
         self.results = results  # a qinqing.matching.results.ResultStore, or None
+        self._matches = CachedMatches(results) if results is not None else None
         self._cache: OrderedDict[tuple, MatchView] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -154,13 +156,8 @@ class MatchService:
         return MyPolicies(uscc, facts.get("name") or uscc, as_of, eligible, unknown, source)
 
     def _candidates(self, uscc: str, items: dict[str, LibraryItem], as_of: date) -> tuple[list[LibraryItem], str]:
-        if self.results is not None:
-            from qinqing.matching.results import StoreError
-
-            try:
-                matches = self.results.matches_for(uscc)
-            except StoreError:  # no run yet
-                matches = None
+        if self._matches is not None:
+            matches = self._matches.matches_for(uscc)  # None: no run yet
             if matches is not None:
                 run = matches[0].run_id if matches else "current"
                 return [items[m.policy_id] for m in matches if m.policy_id in items], f"results store run {run}"
