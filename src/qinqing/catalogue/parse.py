@@ -7,6 +7,7 @@ from typing import Any
 import yaml
 
 from qinqing.catalogue.errors import PolicyInvalid, Problem
+from qinqing.catalogue.labels import error_kind_label, path_label
 from qinqing.rules.model import Policy
 
 
@@ -69,7 +70,8 @@ def _parse_model_only(yaml_text: str, filename: str) -> Policy:
         return Policy.model_validate(data)
     except ValidationError as error:
         problems = [
-            Problem(f"{'.'.join(str(p) for p in e['loc'])}：{e['msg']}", path=".".join(str(p) for p in e["loc"]))
+            Problem(f"{path_label(e['loc'])}：{error_kind_label(e['type'], e['msg'])}",
+                    path=".".join(str(p) for p in e["loc"]))
             for e in error.errors()
         ]
         raise PolicyInvalid(problems, filename) from error

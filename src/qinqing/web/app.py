@@ -20,7 +20,7 @@ from qinqing.web import errors
 from qinqing.web.deps import CSRF_FIELD, enforce_csrf
 from qinqing.web.middleware import SessionMiddleware
 from qinqing.web.routes import auth, editor, enterprises, pages, policies
-from qinqing.web.services import build_services
+from qinqing.web.services import build_services, labels
 
 HERE = Path(__file__).parent
 ROUTERS = (auth.router, pages.router, policies.router, enterprises.router, editor.router)
@@ -69,6 +69,12 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.session_codec = SessionCodec(settings.secret_key or secrets.token_urlsafe(32))
     app.state.templates = Jinja2Templates(directory=HERE / "templates", context_processors=[_template_context])
     app.state.templates.env.filters["money"] = money
+    # Pages show 中文名 and 条件一/二…, never identifiers (web/services/labels.py).
+    app.state.templates.env.globals.update(
+        condition_label=labels.condition_label, fields_read=labels.fields_read, field_label=labels.field_label,
+        derived_explained=labels.derived_explained, industry_label=labels.industry_label,
+        path_label=labels.path_label,
+    )
     app.add_middleware(SessionMiddleware)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     errors.install(app)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
+from qinqing.accounts.authz import Role
 from qinqing.web.deps import CurrentPrincipal, ServicesDep
 from qinqing.web.services.library import LibraryItem, PolicyFilters, region_label
 
@@ -61,5 +62,7 @@ def policy_page(policy_id: str, request: Request, services: ServicesDep, princip
     item = services.library.get(policy_id)
     return request.app.state.templates.TemplateResponse(
         request, "policy.html", {"item": item, "p": item.policy, "region_label": region_label,
-                                 "today": services.today()},
+                                 "today": services.today(),
+                                 # Government staff also see the rule expressions; enterprises read Chinese only.
+                                 "staff": principal is not None and principal.role is not Role.ENTERPRISE},
     )

@@ -18,6 +18,7 @@ from qinqing.accounts.authz import Principal
 from qinqing.registry.schema import FIELDS_BY_NAME, STORED_NAMES
 from qinqing.rules.model import Policy
 from qinqing.web.services.library import LibraryItem, PolicyLibrary
+from qinqing.web.services.labels import condition_label
 from qinqing.web.services.profile import ProfileService, show_value
 from qinqing.web.services.results_cache import CachedMatches
 
@@ -27,7 +28,8 @@ RESULT_LABELS = {True: "符合", False: "不符合", None: "未知"}
 
 @dataclass(frozen=True)
 class ConditionRow:
-    id: str
+    id: str  # the policy file's condition id: a data attribute and tooltip, never the shown text
+    number: str  # 条件一, 条件二, … what the page shows
     clause: str
     expr: str
     result: bool | None
@@ -38,7 +40,8 @@ class ConditionRow:
         return RESULT_LABELS[self.result]
 
     def as_json(self) -> dict[str, Any]:
-        return {"id": self.id, "clause": self.clause, "expr": self.expr, "result": self.label, "values": self.values}
+        return {"id": self.id, "number": self.number, "clause": self.clause, "expr": self.expr, "result": self.label,
+                "values": self.values}
 
 
 @dataclass(frozen=True)
@@ -121,13 +124,13 @@ def _result(value: Any) -> bool | None:
 
 def condition_rows(trace: Any) -> list[ConditionRow]:
     rows = []
-    for t in trace or ():
+    for index, t in enumerate(trace or ()):
         values = getattr(t, "values", None) or {}
         shown = {}
         for name, value in dict(values).items():
             f = FIELDS_BY_NAME.get(name)
             shown[f.label_zh if f else name] = show_value(f, value) if f else ("未知（缺数据）" if value is None else str(value))
-        rows.append(ConditionRow(t.id, getattr(t, "clause", "") or "", getattr(t, "expr", "") or "", _result(t.result), shown))
+        rows.append(ConditionRow(t.id, condition_label(index), getattr(t, "clause", "") or "", getattr(t, "expr", "") or "", _result(t.result), shown))
     return rows
 
 
