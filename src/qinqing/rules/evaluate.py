@@ -22,7 +22,7 @@ from sqlglot import exp
 from qinqing.registry.derived import derive
 from qinqing.registry.schema import ALL_FIELDS, FIELDS_BY_NAME, STORED_NAMES, FieldType
 from qinqing.rules.compile import CompiledPolicy, compile_policy
-from qinqing.rules.inputs import used_inputs
+from qinqing.rules.inputs import stored_inputs, used_inputs
 from qinqing.rules.interpret import Fn, to_python
 from qinqing.rules.model import Policy
 
@@ -51,7 +51,7 @@ class Outcome:
 def evaluate(policy: Policy, facts: Mapping[str, Any], as_of: date) -> Outcome:
     """The outcome for one enterprise whose stored fields are ``facts`` (absent = missing)."""
     program = _program(policy, as_of)
-    row = enterprise_values(facts, as_of, program.derived)
+    row = enterprise_values(facts, as_of, program.stored, program.derived)
     results = [fn(row) for fn in program.conditions]
     failed = [c.id for c, r in zip(program.compiled.conditions, results) if r is False]
     status: Status = "ineligible" if failed else "unknown" if None in results else "eligible"
@@ -71,24 +71,28 @@ def evaluate(policy: Policy, facts: Mapping[str, Any], as_of: date) -> Outcome:
     return Outcome(status, amount, failed, missing, trace)
 
 
-def enterprise_values(facts: Mapping[str, Any], as_of: date, derived: bool = True) -> dict[str, Any]:
-    """Every stored field of ``facts`` coerced to its type (absent = None), and the derived fields as of ``as_of``.
+def enterprise_values(
+    facts: Mapping[str, Any], as_of: date, needed: tuple[str, ...] | None = None, derived: bool = True
+) -> dict[str, Any]:
+    """The stored fields of ``facts`` coerced to their types (absent = None), and the derived fields as of ``as_of``.
 
-    Raises ValueError naming unknown or derived keys and values of the wrong type."""
-    unknown = [k for k in facts if k not in STORED_NAMES]
+    ``needed`` limits coercion to the stored fields a policy reads (others stay None); every key is still
+    checked. Raises ValueError naming unknown or derived keys, or a value of the wrong type."""
+    unknown = [k for k in facts if k not in _STORED]
     if unknown:
         derived_keys = [k for k in unknown if k in FIELDS_BY_NAME]
         hint = f"（{', '.join(derived_keys)} 是派生字段，由其他字段计算得出，请提供其来源字段）" if derived_keys else ""
         raise ValueError(f"未知或不可直接提供的企业字段：{', '.join(unknown)}{hint}")
     row = dict.fromkeys(STORED_NAMES)
-    for name, value in facts.items():
-        row[name] = coerce(name, value)
+    for name in facts if needed is None else needed:
+        row[name] = coerce(name, facts.get(name))
     if derived:
         row.update(derive(row, as_of))
     return row
 
 
 _FIELD_ORDER = tuple(f.name for f in ALL_FIELDS)
+_STORED = frozenset(STORED_NAMES)
 
 
 def _reads(fields: tuple[str, ...], row: Mapping[str, Any]) -> set[str]:
@@ -106,6 +110,7 @@ class _Program:
     sources: tuple[str, ...]  # each condition's expression as the author wrote it
     amount: Fn | None
     amount_fields: tuple[str, ...]
+    stored: tuple[str, ...]  # the stored fields read, directly or through a derived field
     derived: bool  # whether any derived field is read
 
 
@@ -160,8 +165,18 @@ def _build(policy: Policy, as_of: date) -> _Program:
         sources=tuple(sources[c.id] for c in compiled.conditions),
         amount=to_python(compiled.amount_tree) if policy.benefit is not None else None,
         amount_fields=amount_fields,
+        stored=tuple(n for n in STORED_NAMES if n in read or any(n in stored_inputs(f) for f in read)),
         derived=any(FIELDS_BY_NAME[f].derived for f in read),
     )
+
+
+_ALREADY = {FieldType.MONEY: Decimal, FieldType.INTEGER: int, FieldType.NUMBER: float, FieldType.BOOLEAN: bool,
+            FieldType.DATE: date, FieldType.STRING: str}  # fmt: skip
+
+
+def _exact_money(value: Decimal) -> bool:
+    exponent = value.as_tuple().exponent
+    return isinstance(exponent, int) and exponent >= -4
 
 
 def coerce(name: str, value: Any) -> Any:
@@ -169,6 +184,8 @@ def coerce(name: str, value: Any) -> Any:
     if value is None:
         return None
     kind = FIELDS_BY_NAME[name].type
+    if type(value) is _ALREADY.get(kind) and (kind != FieldType.MONEY or _exact_money(value)):
+        return value  # the common case: a registry row is typed already
     try:
         if kind == FieldType.MONEY:
             amount = Decimal(str(value))

@@ -30,15 +30,19 @@ def reference_outcome(policy: Policy, facts: Mapping[str, Any], as_of: date) -> 
     """status, amount, failed, missing for one enterprise, computed the slow way."""
     stored = {name: coerce(name, facts.get(name)) for name in STORED_NAMES}
     values = {**stored, **derive(stored, as_of), "as_of": as_of}
+    return _outcome(policy, stored, values, as_of)
+
+
+def _outcome(policy: Policy, stored: Mapping[str, Any], values: Mapping[str, Any], as_of: date) -> dict[str, Any]:
     results, reads = [], []
     for c in [*implicit_conditions(policy), *policy.conditions]:
         tree = _checked(c.expr, "boolean")
         results.append((c.id, value(tree, values)))
-        reads.append(fields_of(tree))
+        reads.append(_fields(c.expr, "boolean"))
     amount, benefit_reads = None, []
     if policy.benefit is not None:
         tree = _checked(policy.benefit.expr, "numeric")
-        benefit_reads = fields_of(tree)
+        benefit_reads = _fields(policy.benefit.expr, "numeric")
         amount = _money(value(tree, values), policy)
     failed = [cid for cid, r in results if r is False]
     status = "ineligible" if failed else "unknown" if any(r is None for _, r in results) else "eligible"
@@ -57,6 +61,11 @@ def reference_outcome(policy: Policy, facts: Mapping[str, Any], as_of: date) -> 
 @lru_cache(maxsize=4096)
 def _checked(text: str, want: str) -> exp.Expression:
     return check_expression(text, want)  # type: ignore[arg-type]
+
+
+@lru_cache(maxsize=4096)
+def _fields(text: str, want: str) -> list[str]:
+    return fields_of(_checked(text, want))
 
 
 @lru_cache(maxsize=16)
