@@ -12,7 +12,7 @@ router = APIRouter(include_in_schema=False)
 
 HOME_BY_ROLE = {
     Role.OFFICER: "/officer/policies",
-    Role.SUPERVISOR: "/policies",
+    Role.SUPERVISOR: "/supervision",
     Role.ADMIN: "/officer/policies",
 }
 

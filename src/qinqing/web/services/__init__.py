@@ -16,6 +16,7 @@ from qinqing.web.services.editor import EditorService
 from qinqing.web.services.library import PolicyLibrary
 from qinqing.web.services.matches import MatchService
 from qinqing.web.services.profile import ProfileService
+from qinqing.web.services.supervision import SupervisionService
 
 
 @dataclass
@@ -28,6 +29,7 @@ class Services:
     profiles: ProfileService
     matches: MatchService
     editor: EditorService
+    supervision: SupervisionService
     results: Any | None
 
     def today(self) -> date:
@@ -51,7 +53,8 @@ def build_services(settings: Settings, engine: Engine, results_dir: str | Path |
     results = open_results(results_dir)
     matches = MatchService(library, profiles, results)
     editor = EditorService(engine, catalogue, on_publish=_rematcher(engine, results, settings))
-    return Services(settings, engine, accounts, catalogue, library, profiles, matches, editor, results)
+    supervision = SupervisionService(engine, library, results)
+    return Services(settings, engine, accounts, catalogue, library, profiles, matches, editor, supervision, results)
 
 
 def _rematcher(engine: Engine, results: Any | None, settings: Settings):

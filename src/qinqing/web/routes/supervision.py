@@ -1,0 +1,42 @@
+"""督政策: the supervisor's overview of the current matching run, its chart data and CSV exports."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from qinqing.web.deps import CurrentPrincipal, ServicesDep
+from qinqing.web.services.supervision import policies_csv, regions_csv
+
+router = APIRouter()
+
+
+def _csv_response(text: str, filename: str) -> Response:
+    return Response(text, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@router.get("/api/supervision/overview", tags=["supervision"])
+def api_overview(services: ServicesDep, principal: CurrentPrincipal) -> dict:
+    """Per policy: eligible and unknown enterprises, estimated amount against the budget; per city:
+    enterprises with at least one eligible policy and their amount (current matching run)."""
+    return services.supervision.overview(principal).as_json()
+
+
+@router.get("/api/supervision/policies.csv", tags=["supervision"])
+def api_policies_csv(services: ServicesDep, principal: CurrentPrincipal) -> Response:
+    """The per-policy rows as CSV (UTF-8 with BOM, for Excel)."""
+    return _csv_response(policies_csv(services.supervision.overview(principal)), "policies.csv")
+
+
+@router.get("/api/supervision/regions.csv", tags=["supervision"])
+def api_regions_csv(services: ServicesDep, principal: CurrentPrincipal) -> Response:
+    """The per-city rows as CSV (UTF-8 with BOM, for Excel)."""
+    return _csv_response(regions_csv(services.supervision.overview(principal)), "regions.csv")
+
+
+@router.get("/supervision", include_in_schema=False)
+def supervision_page(request: Request, services: ServicesDep, principal: CurrentPrincipal):
+    overview = services.supervision.overview(principal)
+    return request.app.state.templates.TemplateResponse(
+        request, "supervision.html", {"overview": overview, "overview_json": overview.as_json()})
