@@ -30,6 +30,7 @@ waits for the readers to let go, changes the file in one transaction and leaves.
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 import time
 import uuid
@@ -50,6 +51,7 @@ from qinqing.matching.pairs import FIELD_NAMES, STATUS_NAMES, EncodedPairs
 KEPT_STATUSES = ("eligible", "unknown")
 IDLE_SECONDS = 0.5  # a reader lets go of the file after this long without a query
 WAIT_SECONDS = 60.0  # how long a reader or writer waits for the other before giving up
+WRITER_MEMORY = "6GB"  # a run's writer spills its sort to disk beyond this (DuckDB's default is 80 % of RAM)
 _LIVE_WRITERS: set[Path] = set()  # partial files written by this process
 
 MATCH_SCHEMA = pa.schema(
@@ -157,6 +159,8 @@ class RunWriter:
         self.started_at = datetime.now()
         _LIVE_WRITERS.add(self.path)
         self._con = duckdb.connect(str(self.path))
+        tmp = str(store.runs_dir / f"{run_id}.tmp").replace("'", "''")
+        self._con.execute(f"SET memory_limit = '{WRITER_MEMORY}'; SET temp_directory = '{tmp}'")
         self._con.execute(_DDL)
         self._maps = _Maps()
         self._pending: list[pa.Table] = []
@@ -233,6 +237,7 @@ class RunWriter:
         _LIVE_WRITERS.discard(self.path)
         final = self.store.runs_dir / f"{self.run_id}.duckdb"
         os.replace(self.path, final)
+        shutil.rmtree(self.store.runs_dir / f"{self.run_id}.tmp", ignore_errors=True)
         self.store._publish(self.run_id)
         return self.store.run_info(self.run_id)
 
@@ -243,6 +248,7 @@ class RunWriter:
             _LIVE_WRITERS.discard(self.path)
             for p in (self.path, self.path.with_name(self.path.name + ".wal")):
                 p.unlink(missing_ok=True)
+            shutil.rmtree(self.store.runs_dir / f"{self.run_id}.tmp", ignore_errors=True)
 
 
 class ResultStore:
