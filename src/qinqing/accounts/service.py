@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import insert, select, update
@@ -21,6 +22,15 @@ MIN_PASSWORD_LENGTH = 8
 TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
 
 
+@dataclass(frozen=True)
+class UserRecord:
+    """A user as the admin page lists it: the principal plus its state."""
+
+    principal: Principal
+    active: bool
+    created_at: datetime
+
+
 def _principal(row: RowMapping) -> Principal:
     return Principal(
         user_id=row["id"],
@@ -31,6 +41,11 @@ def _principal(row: RowMapping) -> Principal:
         department=row["department"],
         region_code=row["region_code"],
     )
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidAccount(f"密码至少 {MIN_PASSWORD_LENGTH} 位。", field="password")
 
 
 class AccountService:
@@ -52,8 +67,7 @@ class AccountService:
         role = Role(role)
         if not _USERNAME.match(username):
             raise InvalidAccount("用户名须为 3-64 位字母、数字、下划线、点或连字符。", field="username")
-        if len(password) < MIN_PASSWORD_LENGTH:
-            raise InvalidAccount(f"密码至少 {MIN_PASSWORD_LENGTH} 位。", field="password")
+        _check_password(password)
         if role is Role.ENTERPRISE and not uscc:
             raise InvalidAccount("企业用户必须绑定一个统一社会信用代码。", field="uscc")
         if role is Role.OFFICER and not (department and region_code):
@@ -95,6 +109,28 @@ class AccountService:
         with self.engine.connect() as conn:
             rows = conn.execute(select(users).order_by(users.c.id)).mappings().all()
         return [_principal(r) for r in rows]
+
+    def records(self) -> list[UserRecord]:
+        """Every user, active or not, oldest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(users).order_by(users.c.id)).mappings().all()
+        return [UserRecord(_principal(r), bool(r["active"]), r["created_at"]) for r in rows]
+
+    def set_password(self, user_id: int, password: str) -> None:
+        """Replace a user's password (the old one stops working at once)."""
+        _check_password(password)
+        with self.engine.begin() as conn:
+            changed = conn.execute(update(users).where(users.c.id == user_id)
+                                   .values(password_hash=hash_password(password))).rowcount
+        if not changed:
+            raise InvalidAccount("用户不存在。", user_id=user_id)
+
+    def set_active(self, user_id: int, active: bool) -> None:
+        """Deactivate (or reactivate) a user: its sessions and API tokens stop working at the next request."""
+        with self.engine.begin() as conn:
+            changed = conn.execute(update(users).where(users.c.id == user_id).values(active=active)).rowcount
+        if not changed:
+            raise InvalidAccount("用户不存在。", user_id=user_id)
 
     def authenticate(self, username: str, password: str, client: str = "unknown") -> Principal:
         """The user with these credentials; raises LoginRateLimited before checking once over the limit."""

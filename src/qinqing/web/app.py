@@ -19,11 +19,12 @@ from qinqing.settings import Settings, get_settings
 from qinqing.web import errors
 from qinqing.web.deps import CSRF_FIELD, enforce_csrf
 from qinqing.web.middleware import SessionMiddleware
-from qinqing.web.routes import auth, editor, enterprises, pages, policies, supervision
+from qinqing.web.routes import admin, auth, editor, enterprises, pages, policies, supervision
 from qinqing.web.services import build_services, labels
 
 HERE = Path(__file__).parent
-ROUTERS = (auth.router, pages.router, policies.router, enterprises.router, editor.router, supervision.router)
+ROUTERS = (auth.router, pages.router, policies.router, enterprises.router, editor.router, supervision.router,
+           admin.router)
 
 
 def money(value) -> str:

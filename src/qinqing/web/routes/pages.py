@@ -13,7 +13,7 @@ router = APIRouter(include_in_schema=False)
 HOME_BY_ROLE = {
     Role.OFFICER: "/officer/policies",
     Role.SUPERVISOR: "/supervision",
-    Role.ADMIN: "/officer/policies",
+    Role.ADMIN: "/admin/users",
 }
 
 

@@ -17,6 +17,7 @@ from qinqing.web.services.library import PolicyLibrary
 from qinqing.web.services.matches import MatchService
 from qinqing.web.services.profile import ProfileService
 from qinqing.web.services.supervision import SupervisionService
+from qinqing.web.services.users import UserAdminService
 
 
 @dataclass
@@ -30,6 +31,7 @@ class Services:
     matches: MatchService
     editor: EditorService
     supervision: SupervisionService
+    users: UserAdminService
     results: Any | None
 
     def today(self) -> date:
@@ -54,7 +56,9 @@ def build_services(settings: Settings, engine: Engine, results_dir: str | Path |
     matches = MatchService(library, profiles, results)
     editor = EditorService(engine, catalogue, on_publish=_rematcher(engine, results, settings))
     supervision = SupervisionService(engine, library, results)
-    return Services(settings, engine, accounts, catalogue, library, profiles, matches, editor, supervision, results)
+    users = UserAdminService(engine, accounts)
+    return Services(settings, engine, accounts, catalogue, library, profiles, matches, editor, supervision, users,
+                    results)
 
 
 def _rematcher(engine: Engine, results: Any | None, settings: Settings):
