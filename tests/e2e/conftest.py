@@ -27,11 +27,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _seed(url: str) -> None:
+def _seed(url: str, results_dir: Path) -> None:
     migrate(url)
     engine = make_engine(url)
     upsert_enterprises(engine, ENTERPRISES)
-    load_directory(CatalogueStore(engine), ROOT / "policies" / "heilongjiang")
+    catalogue = CatalogueStore(engine)
+    load_directory(catalogue, ROOT / "policies" / "heilongjiang")
+    _match(engine, catalogue, results_dir)
     accounts = AccountService(engine)
     accounts.create_user("ent1", PASSWORD, Role.ENTERPRISE, "哈尔滨示例制造", uscc=ELIGIBLE)
     accounts.create_user("ent2", PASSWORD, Role.ENTERPRISE, "哈尔滨数据待补", uscc=UNKNOWN)
@@ -40,6 +42,19 @@ def _seed(url: str) -> None:
     accounts.create_user("supervisor", PASSWORD, Role.SUPERVISOR, "营商办督查员")
     accounts.create_user("admin", PASSWORD, Role.ADMIN, "系统管理员")
     engine.dispose()
+
+
+def _match(engine, catalogue, results_dir: Path) -> None:
+    """A full matching run, as `qinqing demo` makes one: 我的政策 and 督政策 read it, publishing re-matches into it."""
+    from qinqing.matching.results import ResultStore
+    from qinqing.matching.run import full_run
+    from qinqing.registry.store import to_arrow
+    from qinqing.rules import parse_policy_text
+
+    policies = [parse_policy_text(e.yaml_text, e.policy_id) for e in catalogue.published()]
+    store = ResultStore(results_dir)
+    full_run(policies, to_arrow(engine), store, AS_OF)
+    store.close()
 
 
 @pytest.fixture(scope="session")
@@ -52,7 +67,7 @@ def server(tmp_path_factory):
 
     directory = tmp_path_factory.mktemp("e2e")
     url = f"sqlite:///{directory / 'e2e.db'}"
-    _seed(url)
+    _seed(url, directory / "results")
     app = create_app(Settings(database_url=url, secret_key="e2e-secret", reference_date=AS_OF,
                               results_dir=directory / "results"))
     port = _free_port()

@@ -30,9 +30,18 @@ def test_enterprise_with_missing_data_is_told_what_to_supply(page_for):
     screenshot(page, "enterprise-unknown")
 
 
-def test_supervisor_searches_the_library(page_for):
+def test_supervisor_lands_on_the_overview_and_searches_the_library(page_for):
     page = page_for("supervisor")
-    assert page.url.endswith("/policies")
+    assert page.url.endswith("/supervision")
+    page.wait_for_selector("#chart-regions svg")
+    cells = page.locator("#region-table tr[data-region='230100'] td").all_text_contents()
+    assert cells == ["黑龙江省哈尔滨市", "1", "50"]
+    row = page.locator("#policy-table tr[data-policy='hlj-2021-new-above-scale-industrial']")
+    assert "黑龙江省新增规模以上工业企业奖励" in row.text_content()
+    exported = page.request.get("/api/supervision/regions.csv")
+    assert exported.ok and "黑龙江省哈尔滨市" in exported.body().decode("utf-8-sig")
+    screenshot(page, "supervisor-overview")
+    page.click("header >> text=政策库")
     page.fill("input[name=q]", "规上 奖励")
     page.click("form.filters button[type=submit]")
     page.wait_for_load_state("networkidle")
@@ -80,8 +89,25 @@ def test_officer_writes_checks_previews_and_publishes(page_for):
     assert enterprise.text_content("#total-amount") == "60"
 
 
-def test_admin_sees_every_departments_policies(page_for):
+def test_admin_manages_users_and_sees_every_departments_policies(page_for):
     page = page_for("admin")
-    assert page.url.endswith("/officer/policies")
+    assert page.url.endswith("/admin/users")
+    form = page.locator("#create-user")
+    form.locator("[name=username]").fill("harbin_officer")
+    form.locator("[name=password]").fill("harbin-pass-1")
+    form.locator("[name=display_name]").fill("哈尔滨市工信局")
+    assert form.locator("[name=region_code]").is_hidden()  # bindings follow the role
+    form.locator("select[name=role]").select_option("officer")
+    form.locator("[name=department]").fill("哈尔滨市工业和信息化局")
+    form.locator("[name=region_code]").fill("230100")
+    form.locator("button[type=submit]").click()
+    page.wait_for_selector("text=已创建用户")
+    row = page.locator("tr[data-user='harbin_officer']")
+    assert "政策部门" in row.text_content() and "哈尔滨市工业和信息化局 · 230100" in row.text_content()
+    screenshot(page, "admin-users")
+    row.locator("form.toggle button").click()
+    page.wait_for_selector("text=已停用用户")
+    assert page.text_content("tr[data-user='harbin_officer'] .state") == "已停用"
+    page.click("header >> text=政策管理")
     assert page.locator("tr[data-policy]").count() >= 2
     screenshot(page, "admin-policies")
