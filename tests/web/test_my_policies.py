@@ -64,7 +64,11 @@ def test_profile_shows_derived_variables_and_tags(client_for):
     body = client_for("ent_eligible").get(f"/api/enterprises/{ELIGIBLE}").json()
     assert body["region"] == "黑龙江省哈尔滨市道里区"
     assert body["fields"]["employees"] == 120
-    assert "规上/限上企业" in body["tags"]
+    # registry.tags: 120 employees in manufacturing → 小型; above scale since 2021 (as of 2021-12-01) → 新升规;
+    # neither dishonest nor abnormal → 信用良好.
+    assert body["tag_ids"] == ["small", "above_scale", "newly_above_scale", "credit_clean"]
+    assert body["tags"] == ["小型企业", "规上/限上企业", "新升规企业", "信用良好"]
     assert "size_class" in body["derived"]
     html = client_for("ent_eligible").get(f"/enterprises/{ELIGIBLE}").text
     assert "企业画像" in html and "衍生指标" in html
+    assert '<span class="tag" data-tag="newly_above_scale" title="成长">新升规企业</span>' in html

@@ -12,10 +12,8 @@ from qinqing.accounts.authz import Principal, require_enterprise_access
 from qinqing.registry import store
 from qinqing.registry.schema import DERIVED_FIELDS, STORED_FIELDS, Field
 from qinqing.registry.standards import industries, regions
+from qinqing.registry.tags import Tag, tags_for
 from qinqing.web.errors import NotFound
-
-HIGH_TECH_VALID_YEARS = 3  # a 高企 certificate is valid for three years
-
 
 @dataclass(frozen=True)
 class ProfileRow:
@@ -35,7 +33,7 @@ class Profile:
     industry: str
     stored: list[ProfileRow]
     derived: list[ProfileRow]
-    tags: list[str]
+    tags: list[Tag]  # qinqing.registry.tags: only the tags that certainly apply
     facts: dict[str, Any]
 
     def as_json(self) -> dict[str, Any]:
@@ -46,7 +44,8 @@ class Profile:
             "industry": self.industry,
             "fields": {r.field.name: _json(r.value) for r in self.stored},
             "derived": {r.field.name: _json(r.value) for r in self.derived},
-            "tags": self.tags,
+            "tags": [t.label_zh for t in self.tags],
+            "tag_ids": [t.id for t in self.tags],
         }
 
 
@@ -66,36 +65,6 @@ def show_value(field: Field, value: Any) -> str:
     if field.unit == "比例" and isinstance(value, (int, float)):
         return f"{value * 100:.1f}%"
     return f"{value} {field.unit}".strip() if field.unit not in ("", "年") else str(value)
-
-
-def tags_of(facts: dict[str, Any], as_of: date) -> list[str]:
-    """Labels officers and enterprises use, read off the profile (only what the data shows)."""
-    tags = []
-    year = as_of.year
-    if facts.get("size_class"):
-        tags.append(f"{facts['size_class']}企业")
-    if facts.get("is_above_scale"):
-        tags.append("规上/限上企业")
-    cert = facts.get("high_tech_cert_year")
-    if cert is not None and 0 <= year - cert < HIGH_TECH_VALID_YEARS:
-        tags.append("高新技术企业")
-    if facts.get("tech_sme_year") == year or facts.get("tech_sme_year") == year - 1:
-        tags.append("科技型中小企业")
-    if facts.get("little_giant_year") is not None:
-        tags.append("专精特新“小巨人”")
-    elif facts.get("srdi_year") is not None:
-        tags.append("专精特新中小企业")
-    if facts.get("single_champion_year") is not None:
-        tags.append("制造业单项冠军")
-    if facts.get("smart_factory_level"):
-        tags.append(str(facts["smart_factory_level"]))
-    if facts.get("is_listed"):
-        tags.append("上市企业")
-    if facts.get("is_dishonest"):
-        tags.append("失信被执行人")
-    if facts.get("in_abnormal_list"):
-        tags.append("经营异常")
-    return tags
 
 
 class ProfileService:
@@ -119,6 +88,6 @@ class ProfileService:
             industry=(industries.name(industry_code) or industry_code) if industry_code else "未知",
             stored=[ProfileRow(f, facts.get(f.name)) for f in STORED_FIELDS],
             derived=[ProfileRow(f, facts.get(f.name)) for f in DERIVED_FIELDS],
-            tags=tags_of(facts, as_of),
+            tags=tags_for(facts, as_of),
             facts=facts,
         )
