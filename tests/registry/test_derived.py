@@ -60,7 +60,7 @@ def test_age_years(established: date | None, as_of: date, years: int | None) -> 
     [
         (
             {"revenue": Decimal("120"), "revenue_prev": Decimal("100")},
-            {"revenue_growth": 0.2},  # rounded to 9 places, not 0.19999999999999996
+            {"revenue_growth": 0.2},  # (120 - 100) / 100, not 120 / 100 - 1 = 0.19999999999999996
         ),
         ({"revenue": Decimal("120"), "revenue_prev": Decimal("0")}, {"revenue_growth": None}),
         ({"revenue": None, "revenue_prev": Decimal("100")}, {"revenue_growth": None}),
@@ -154,7 +154,7 @@ def _duckdb_select(as_of: date) -> str:
     )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     rows=st.lists(_rows, min_size=1, max_size=20),
     as_of=st.dates(min_value=date(2000, 1, 1), max_value=date(2030, 12, 31)),

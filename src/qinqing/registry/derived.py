@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from decimal import Decimal
 from functools import cache
 from typing import Any
 
@@ -45,17 +46,23 @@ def age_years(established_on: date | None, as_of: date) -> int | None:
     return as_of.year - established_on.year - (1 if before_anniversary else 0)
 
 
-# Ratios are rounded to 9 decimal places in every engine, so that a growth of exactly 40%
-# (14000 / 10000 - 1 = 0.3999999999999999 in binary floating point) meets "增长40%以上" as the
-# text intends; 1e-9 is far below any threshold a policy states.
-RATIO_PLACES = 9
-
-
 def ratio(numerator: Any, denominator: Any, minus_one: bool = False) -> float | None:
-    if numerator is None or denominator is None or float(denominator) == 0:
+    """numerator / denominator (minus one for growth rates); None when an input is missing or the denominator is 0.
+
+    A growth rate is computed as (numerator - denominator) / denominator with the subtraction done exactly
+    in decimal and one floating-point division, never as numerator / denominator - 1: a single correctly
+    rounded division keeps every comparison with a threshold literal on the right side (growth of exactly
+    40% is the double nearest 0.4, the same double as the literal 0.4), where the subtraction after the
+    division would give 0.3999999999999999. Every engine does the same (see _ratio_sql).
+    """
+    if numerator is None or denominator is None or _decimal(denominator) == 0:
         return None
-    value = float(numerator) / float(denominator)
-    return round(value - 1 if minus_one else value, RATIO_PLACES)
+    top = _decimal(numerator) - _decimal(denominator) if minus_one else _decimal(numerator)
+    return float(top) / float(_decimal(denominator))
+
+
+def _decimal(value: Any) -> Decimal:
+    return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
 def size_class(row: Mapping[str, Any]) -> str | None:
@@ -87,14 +94,16 @@ def _double(name: str) -> exp.Expression:
 
 
 def _ratio_sql(num: str, den: str, minus_one: bool) -> exp.Expression:
+    # The subtraction stays in DECIMAL (exact) and is cast to DOUBLE once, as ratio() does in Python.
     # NULLIF keeps Spark's ANSI mode (default in Spark 4) from raising on division by zero.
+    top = exp.Sub(this=_col(num), expression=_col(den)) if minus_one else _col(num)
     quotient = exp.Div(
-        this=_double(num), expression=exp.Nullif(this=_double(den), expression=exp.Literal.number(0))
+        this=exp.cast(exp.paren(top) if minus_one else top, exp.DataType.build("DOUBLE")),
+        expression=exp.Nullif(this=_double(den), expression=exp.Literal.number(0)),
     )
     quotient.set("typed", False)
     quotient.set("safe", False)
-    value = exp.Sub(this=exp.paren(quotient), expression=exp.Literal.number(1)) if minus_one else quotient
-    return exp.Round(this=value, decimals=exp.Literal.number(RATIO_PLACES))
+    return quotient
 
 
 def _date_part_sql(column: str, fmt: str) -> exp.Expression:
