@@ -8,6 +8,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from qinqing.registry.schema import FieldType
+from qinqing.registry.tables import ARROW_TYPES
 
 
 class Kind(str, Enum):
@@ -56,22 +57,13 @@ _SQL_TYPE = {
     FieldType.DATE: "DATE",
 }
 
-_ARROW_TYPE = {
-    FieldType.STRING: pa.string(),
-    FieldType.INTEGER: pa.int64(),
-    FieldType.MONEY: pa.decimal128(18, 4),
-    FieldType.NUMBER: pa.float64(),
-    FieldType.BOOLEAN: pa.bool_(),
-    FieldType.DATE: pa.date32(),
-}
-
 
 def sql_type(field_type: FieldType) -> exp.DataType:
     return exp.DataType.build(_SQL_TYPE[field_type])
 
 
 def arrow_type(field_type: FieldType) -> pa.DataType:
-    return _ARROW_TYPE[field_type]
+    return ARROW_TYPES[field_type]
 
 
 def promote(*kinds: Kind) -> Kind:
