@@ -178,9 +178,7 @@ def _print_summary(engine, summary, logins, reference: date, seconds: float) -> 
 
 
 def _serve(settings, host: str, port: int) -> None:
-    import uvicorn
-
-    from qinqing.web.app import create_app
+    from qinqing.web.serve import serve
 
     console.print(f"[bold]打开浏览器访问 http://{host}:{port} [/bold]（API 文档：http://{host}:{port}/api/docs；Ctrl+C 停止）")
-    uvicorn.run(create_app(settings, results_dir=settings.results_dir), host=host, port=port, log_level="warning")
+    serve(settings, host, port)
