@@ -109,12 +109,15 @@ def test_officers_also_see_the_rule_expressions(client_for):
     assert "规则表达式：<code>" in html and "is_above_scale" in html
 
 
-def test_an_invalid_policy_file_is_explained_with_chinese_key_names():
+def test_an_invalid_policy_file_is_explained_in_chinese_at_its_places():
     from qinqing.catalogue.errors import PolicyInvalid
-    from qinqing.catalogue.parse import _parse_model_only
+    from qinqing.catalogue.parse import parse_policy
 
     with pytest.raises(PolicyInvalid) as caught:
-        _parse_model_only("id: x\ntitle: 标题\n", "x.yaml")
-    messages = [p.message for p in caught.value.problems]
-    assert "发布机关：缺少此项" in messages
-    assert not any(re.search(r"[A-Za-z]{4,}", m) for m in messages), messages
+        parse_policy("id: x\ntitle: 标题\n", "x.yaml")
+    problems = caught.value.problems
+    assert problems[0].message == "缺少必填项“issuer”" and (problems[0].line, problems[0].column) == (1, 1)
+    bad_id = next(p for p in problems if p.path == "id")
+    assert (bad_id.line, bad_id.column) == (1, 5) and bad_id.message.startswith("“x”格式不正确")
+    assert all(re.search(r"[\u4e00-\u9fff]", p.message) for p in problems)
+    assert caught.value.details["filename"] == "x.yaml"

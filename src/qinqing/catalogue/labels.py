@@ -1,5 +1,4 @@
-"""Chinese names for what officers and enterprises read: a policy file's keys, pydantic's error kinds,
-conditions numbered 条件一/二…"""
+"""Chinese names for what officers and enterprises read: a policy file's keys, conditions numbered 条件一/二…"""
 
 from __future__ import annotations
 
@@ -13,18 +12,6 @@ KEY_LABELS = {
     "publisher": "发布单位", "retrieved": "采集日期", "conditions": "申报条件", "clause": "原文条款",
     "expr": "表达式", "benefit": "扶持标准", "cap": "最高金额", "materials": "申报材料", "note": "备注",
     "rounding": "取整方式", "digits": "小数位数",
-}
-_ERROR_KINDS = {
-    "missing": "缺少此项",
-    "extra_forbidden": "不认识的键，请删除或检查拼写",
-    "string_type": "应为文字",
-    "int_parsing": "应为整数", "int_type": "应为整数",
-    "decimal_parsing": "应为数值", "decimal_type": "应为数值", "float_parsing": "应为数值",
-    "date_parsing": "应为日期（YYYY-MM-DD）", "date_from_datetime_parsing": "应为日期（YYYY-MM-DD）",
-    "date_type": "应为日期（YYYY-MM-DD）",
-    "literal_error": "取值不在允许范围内", "enum": "取值不在允许范围内",
-    "list_type": "应为列表", "dict_type": "应为键值结构", "bool_parsing": "应为“是/否”（true/false）",
-    "greater_than_equal": "数值太小", "less_than_equal": "数值太大", "too_short": "不能为空",
 }
 _PART = re.compile(r"[A-Za-z_]+|\d+")
 _DIGITS = "零一二三四五六七八九"
@@ -57,6 +44,3 @@ def path_label(path: str | tuple[Any, ...] | list[Any] | None) -> str:
             shown.append(KEY_LABELS.get(part, part))
     return " › ".join(shown)
 
-
-def error_kind_label(kind: str, fallback: str) -> str:
-    return _ERROR_KINDS.get(kind, f"取值有误（{fallback}）")
