@@ -16,6 +16,7 @@ from typing import Any
 
 from qinqing.accounts.authz import Principal
 from qinqing.registry.schema import FIELDS_BY_NAME, STORED_NAMES
+from qinqing.rules.evaluate import ConditionTrace
 from qinqing.rules.model import Policy
 from qinqing.web.services.library import LibraryItem, PolicyLibrary
 from qinqing.web.services.labels import condition_label
@@ -109,28 +110,14 @@ def missing_field(name: str) -> MissingField:
     return MissingField(name, f.label_zh, f.department)
 
 
-def _result(value: Any) -> bool | None:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return value
-    text = str(getattr(value, "value", value)).lower()
-    if text in {"true", "met", "符合", "1", "yes"}:
-        return True
-    if text in {"false", "not_met", "notmet", "不符合", "0", "no"}:
-        return False
-    return None
-
-
-def condition_rows(trace: Any) -> list[ConditionRow]:
+def condition_rows(trace: list[ConditionTrace]) -> list[ConditionRow]:
     rows = []
-    for index, t in enumerate(trace or ()):
-        values = getattr(t, "values", None) or {}
+    for index, t in enumerate(trace):
         shown = {}
-        for name, value in dict(values).items():
+        for name, value in t.values.items():
             f = FIELDS_BY_NAME.get(name)
             shown[f.label_zh if f else name] = show_value(f, value) if f else ("未知（缺数据）" if value is None else str(value))
-        rows.append(ConditionRow(t.id, condition_label(index), getattr(t, "clause", "") or "", getattr(t, "expr", "") or "", _result(t.result), shown))
+        rows.append(ConditionRow(t.id, condition_label(index), t.clause, t.expr, t.result, shown))
     return rows
 
 
@@ -188,12 +175,11 @@ class MatchService:
         from qinqing.rules import evaluate
 
         outcome = evaluate(item.policy, stored, as_of)
-        status = str(getattr(outcome.status, "value", outcome.status))
         return MatchView(
             item=item,
-            status=status,
+            status=outcome.status,
             amount=outcome.amount,
-            failed=tuple(outcome.failed or ()),
-            missing=[missing_field(n) for n in (outcome.missing or ())],
+            failed=tuple(outcome.failed),
+            missing=[missing_field(n) for n in outcome.missing],
             conditions=condition_rows(outcome.trace),
         )
