@@ -17,6 +17,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from qinqing.cli.options import parse_date
+
 console = Console()
 
 # The generator's registry describes enterprises as of the end of 2024 (last year's figures, as policies
@@ -40,7 +42,7 @@ def register(app: typer.Typer) -> None:
         serve: bool = typer.Option(True, help="Serve the web platform at the end (--no-serve to stop after the summary)."),
     ) -> None:
         """Build a demo platform (registry → catalogue → matching → accounts) and serve it."""
-        reference = _parse_date(as_of)
+        reference = parse_date(as_of)
         if not policies.is_dir():
             raise typer.BadParameter(f"找不到政策目录：{policies}（请在项目根目录运行，或用 --policies 指定）")
         settings = _prepare(workdir, reference)
@@ -55,13 +57,6 @@ def register(app: typer.Typer) -> None:
         store.close()
         if serve:
             _serve(settings, host, port)
-
-
-def _parse_date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise typer.BadParameter(f"日期格式应为 YYYY-MM-DD，实为“{text}”") from None
 
 
 def _prepare(workdir: Path, reference: date):

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import typer
+
+from qinqing.cli.options import load_policies_or_exit, reference_date
 
 STATUS_ZH = {"eligible": "符合", "ineligible": "不符合", "unknown": "未知"}
 RESULT_ZH = {True: "符合", False: "不符合", None: "未知"}
@@ -17,18 +18,6 @@ def register(app: typer.Typer) -> None:
     app.command("explain")(explain)
 
 
-def _policies(path: Path):
-    from qinqing.rules import load_policies
-
-    policies, errors = load_policies([path])
-    if errors:
-        for error in errors:
-            typer.echo(str(error), err=True)
-        typer.echo(f"政策文件有 {len(errors)} 处错误，请先用 qinqing policy check 修正", err=True)
-        raise typer.Exit(1)
-    return policies
-
-
 def match(
     policies: Path = typer.Option(..., "--policies", help="A policy file or a directory of them."),
     enterprises: Path = typer.Option(..., "--enterprises", help="Registry file: CSV or Parquet (as from `qinqing registry generate`)."),
@@ -38,10 +27,8 @@ def match(
     include_expired: bool = typer.Option(False, "--include-expired", help="Also match policies not valid on the reference date."),
 ) -> None:
     """Match every enterprise against every policy: uscc, policy_id, status, amount, failed, missing."""
-    from qinqing.settings import get_settings
-
-    day = date.fromisoformat(as_of) if as_of else get_settings().today()
-    selected = [p for p in _policies(policies) if include_expired or p.valid_on(day)]
+    day = reference_date(as_of)
+    selected = [p for p in load_policies_or_exit(policies) if include_expired or p.valid_on(day)]
     if engine == "duckdb":
         from qinqing.matching.engines.duckdb import match as run
     elif engine == "spark":
@@ -95,10 +82,8 @@ def explain(
 ) -> None:
     """Explain, condition by condition and in Chinese, why an enterprise does or does not qualify."""
     from qinqing.rules import evaluate
-    from qinqing.settings import get_settings
-
-    day = date.fromisoformat(as_of) if as_of else get_settings().today()
-    chosen = [p for p in _policies(policies) if p.id == policy]
+    day = reference_date(as_of)
+    chosen = [p for p in load_policies_or_exit(policies) if p.id == policy]
     if not chosen:
         typer.echo(f"找不到政策“{policy}”", err=True)
         raise typer.Exit(1)

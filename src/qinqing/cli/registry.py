@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Optional
@@ -12,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from qinqing.cli.options import parse_date, reference_date
 from qinqing.registry.errors import ImportFileError
 
 app = typer.Typer(help="Enterprise registry: generate synthetic data, import exports, validate.", no_args_is_help=True)
@@ -36,7 +36,7 @@ def generate(
     from qinqing.registry.generator import DEFAULT_AS_OF
     from qinqing.registry.generator import generate as run
 
-    reference = date.fromisoformat(as_of) if as_of else DEFAULT_AS_OF
+    reference = parse_date(as_of) if as_of else DEFAULT_AS_OF
     with _progress() as progress:
         task = progress.add_task("生成企业", total=n)
         try:
@@ -116,9 +116,8 @@ def show(
     from qinqing.db import make_engine
     from qinqing.registry.schema import ALL_FIELDS
     from qinqing.registry.store import enterprise_with_derived
-    from qinqing.settings import get_settings
 
-    reference = date.fromisoformat(as_of) if as_of else get_settings().today()
+    reference = reference_date(as_of)
     engine = make_engine(database_url)
     try:
         profile = enterprise_with_derived(engine, uscc.strip().upper(), reference)

@@ -1,0 +1,36 @@
+"""What several command groups parse the same way: a reference date, a directory of policies."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import typer
+
+
+def parse_date(text: str) -> date:
+    """``text`` as YYYY-MM-DD; a Chinese usage error otherwise."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"日期格式应为 YYYY-MM-DD，实为“{text}”") from None
+
+
+def reference_date(as_of: str | None) -> date:
+    """``--as-of`` when given, else the configured reference date or today."""
+    from qinqing.settings import get_settings
+
+    return parse_date(as_of) if as_of else get_settings().today()
+
+
+def load_policies_or_exit(path: Path) -> list:
+    """Every policy under ``path``; with any error, print them all and exit with status 1."""
+    from qinqing.rules import load_policies
+
+    policies, errors = load_policies([path])
+    if errors:
+        for error in errors:
+            typer.echo(str(error), err=True)
+        typer.echo(f"政策文件有 {len(errors)} 处错误，请先用 qinqing policy check 修正", err=True)
+        raise typer.Exit(1)
+    return policies
