@@ -55,7 +55,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
     settings = settings or get_settings()
     engine = engine or make_engine(settings.database_url)
-    results_dir = results_dir or getattr(settings, "results_dir", None)
+    results_dir = results_dir or settings.results_dir
     app = FastAPI(
         title="亲清 qinqing",
         description="惠企政策直达平台：政策库、政策计算器、企业画像与政策发布。",
