@@ -39,15 +39,19 @@ class LibraryItem:
         return region_label(self.policy.region)
 
 
+def _is_national(code: str) -> bool:
+    return code in (NATIONAL_REGION, "000000", "")
+
+
 def region_label(code: str) -> str:
-    if code in (NATIONAL_REGION, "000000", ""):
+    if _is_national(code):
         return "全国"
     return regions.full_name(code) or code
 
 
 def applies_in(policy_region: str, region: str) -> bool:
     """A policy of ``policy_region`` reaches enterprises registered in ``region``."""
-    if policy_region in (NATIONAL_REGION, "000000", ""):
+    if _is_national(policy_region):
         return True
     return regions.within(region, policy_region) or regions.within(policy_region, region)
 
