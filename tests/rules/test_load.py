@@ -88,3 +88,11 @@ def test_check_files_recurses_skips_scenarios_and_reports_duplicates(tmp_path):
 
 def test_catalogue_passes():
     assert [str(e) for e in check_files([ROOT / "policies"])] == []
+
+
+def test_each_missing_key_is_named_once_in_chinese():
+    messages = [e.message for e in _errors("id: test-missing-keys\ntitle: 缺少多项\n")]
+    required = [m for m in messages if m.startswith("缺少必填项")]
+    assert "缺少必填项“发布机关”（issuer）" in required
+    assert "缺少必填项“适用地区”（region）" in required
+    assert len(required) == len(set(required)) >= 5

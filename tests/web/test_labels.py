@@ -116,7 +116,7 @@ def test_an_invalid_policy_file_is_explained_in_chinese_at_its_places():
     with pytest.raises(PolicyInvalid) as caught:
         parse_policy("id: x\ntitle: 标题\n", "x.yaml")
     problems = caught.value.problems
-    assert problems[0].message == "缺少必填项“issuer”" and (problems[0].line, problems[0].column) == (1, 1)
+    assert problems[0].message == "缺少必填项“发布机关”（issuer）" and (problems[0].line, problems[0].column) == (1, 1)
     bad_id = next(p for p in problems if p.path == "id")
     assert (bad_id.line, bad_id.column) == (1, 5) and bad_id.message.startswith("“x”格式不正确")
     assert all(re.search(r"[\u4e00-\u9fff]", p.message) for p in problems)

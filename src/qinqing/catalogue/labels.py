@@ -5,14 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-KEY_LABELS = {
-    "id": "政策编号", "title": "政策名称", "issuer": "发布机关", "document": "文件名称/文号", "level": "层级",
-    "region": "适用地区", "industries": "适用行业", "support_type": "扶持方式", "mode": "兑现方式",
-    "valid_from": "有效期起", "valid_to": "有效期止", "budget": "资金预算", "source": "来源", "url": "原文链接",
-    "publisher": "发布单位", "retrieved": "采集日期", "conditions": "申报条件", "clause": "原文条款",
-    "expr": "表达式", "benefit": "扶持标准", "cap": "最高金额", "materials": "申报材料", "note": "备注",
-    "rounding": "取整方式", "digits": "小数位数",
-}
+from qinqing.rules.labels import KEY_LABELS
+
 _PART = re.compile(r"[A-Za-z_]+|\d+")
 _DIGITS = "零一二三四五六七八九"
 

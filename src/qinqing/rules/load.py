@@ -29,6 +29,7 @@ from qinqing.rules.errors import (
     RuleTypeError,
     Span,
 )
+from qinqing.rules.labels import KEY_LABELS
 from qinqing.rules.model import NATIONAL_REGION, Policy
 
 SCENARIO_SUFFIX = ".scenarios.yaml"
@@ -278,8 +279,10 @@ def _schema_message(error: jsonschema.ValidationError) -> str:
     where = error.absolute_path[-1] if error.absolute_path else ""
     v = error.validator
     if v == "required":
-        missing = [k for k in error.validator_value if k not in error.instance]
-        return f"缺少必填项“{missing[0] if missing else ''}”"
+        # jsonschema reports one error per missing key and names it only in its English message.
+        named = re.match(r"'(.+?)' is a required property", error.message)
+        key = named.group(1) if named else next((k for k in error.validator_value if k not in error.instance), "")
+        return f"缺少必填项“{KEY_LABELS.get(key, key)}”（{key}）"
     if v == "additionalProperties":
         extra = [k for k in error.instance if k not in error.schema.get("properties", {})]
         allowed = "、".join(error.schema.get("properties", {}))
