@@ -29,7 +29,37 @@ from qinqing.registry.schema import ALL_FIELDS
 STATUS_NAMES = ("eligible", "unknown", "ineligible")
 FIELD_NAMES = tuple(f.name for f in ALL_FIELDS)
 FIELD_BIT = {name: i for i, name in enumerate(FIELD_NAMES)}
-assert len(FIELD_NAMES) <= 64, "missing masks are uint64: at most 64 schema fields"
+
+
+def _guarded_inputs() -> tuple[tuple[str, str], ...]:
+    """(derived, stored) pairs where the derived field reads the stored one only for some enterprises
+    (rules.inputs.input_guard: size_class reads an indicator only if its industry's size row uses it)."""
+    from qinqing.registry.derived import DERIVED_NAMES
+    from qinqing.rules.inputs import input_guard, stored_inputs
+
+    return tuple((n, s) for n in DERIVED_NAMES for s in FIELD_NAMES
+                 if s in stored_inputs(n) and input_guard(n, s) is not None)
+
+
+# Missing-mask keys: every schema field (its own bit), then one *guarded* key per (derived, stored)
+# pair, named "stored@derived", whose bit is set for a row when the stored field is NULL **and** the
+# derived field reads it for that row. Conditions reading a derived field name the guarded keys;
+# masks are folded back to schema bits (``fold``) before anyone reads them.
+GUARDED_INPUTS = _guarded_inputs()
+GUARDED_KEYS = {f"{s}@{n}": (n, s) for n, s in GUARDED_INPUTS}
+MISSING_BIT = {**FIELD_BIT, **{k: len(FIELD_BIT) + i for i, k in enumerate(GUARDED_KEYS)}}
+assert len(MISSING_BIT) <= 64, "missing masks are uint64: at most 64 schema fields and guarded inputs"
+SCHEMA_MASK = np.uint64((1 << len(FIELD_BIT)) - 1)
+GUARDED_BITS = np.array([1 << MISSING_BIT[k] for k in GUARDED_KEYS], np.uint64)
+GUARDED_TARGETS = np.array([1 << FIELD_BIT[s] for _, s in GUARDED_KEYS.values()], np.uint64)
+
+
+def fold(masks: np.ndarray) -> np.ndarray:
+    """Missing masks over MISSING_BIT → schema-field masks (a guarded key sets its stored field's bit)."""
+    out = masks & SCHEMA_MASK
+    for bit, target in zip(GUARDED_BITS, GUARDED_TARGETS):
+        out |= np.where(masks & bit, target, np.uint64(0))
+    return out
 
 ENCODED_SCHEMA = pa.schema([("row", pa.int32()), ("pol", pa.int32()), ("status", pa.int8()),
                             ("amount", pa.int64()), ("missing", pa.uint64())])
@@ -40,12 +70,12 @@ DECODED_SCHEMA = pa.schema([("uscc", pa.string()), ("policy_id", pa.string()), (
 
 
 def field_mask(names: Sequence[str] | frozenset[str]) -> int:
-    """The missing-mask bits of schema fields."""
+    """The missing-mask bits of schema fields (and guarded keys, MISSING_BIT)."""
     mask = 0
     for name in names:
-        if name not in FIELD_BIT:
+        if name not in MISSING_BIT:
             raise KeyError(f"字段“{name}”不在企业数据字段表中（registry/schema.py）")
-        mask |= 1 << FIELD_BIT[name]
+        mask |= 1 << MISSING_BIT[name]
     return mask
 
 

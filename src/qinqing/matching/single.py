@@ -22,9 +22,10 @@ import pyarrow as pa
 from sqlglot import exp
 
 from qinqing.matching.engines.plan import PolicyPlan, plan_policies
-from qinqing.matching.pairs import (ENCODED_SCHEMA, FAILED, FIELD_BIT, ConditionNames, EncodedPairs,
-                                    field_mask)
+from qinqing.matching.pairs import (ENCODED_SCHEMA, FAILED, GUARDED_KEYS, MISSING_BIT, ConditionNames, EncodedPairs,
+                                    field_mask, fold)
 from qinqing.matching.scope import in_scope, region_prefix
+from qinqing.rules.inputs import used_inputs
 
 _SQL_TYPES = {"string": "VARCHAR", "integer": "BIGINT", "money": "DECIMAL(18,4)", "number": "DOUBLE",
               "boolean": "BOOLEAN", "date": "DATE"}
@@ -43,6 +44,7 @@ class _Prepared:
     n_conditions: int
     sql: str
     params: list[str]  # the stored fields bound, in order, as the query's parameters
+    guarded: tuple[tuple[int, str, str], ...]  # (bit, derived, stored) of the guarded keys read
 
 
 class EnterpriseMatcher:
@@ -88,7 +90,10 @@ class EnterpriseMatcher:
             if prep is None:
                 prep = self._prepared[key] = self._prepare(region, industry)
             values = self._con.execute(prep.sql, [row.get(f) for f in prep.params]).fetchall()[0]
-        return self._combine(prep, values, row["uscc"])
+        # Guarded keys (pairs.GUARDED_KEYS) in Python, by the rules engine's own used_inputs.
+        guarded = sum(bit for bit, derived, stored in prep.guarded
+                      if row.get(stored) is None and stored in used_inputs(derived, row))
+        return self._combine(prep, (int(values[0] or 0) | guarded, *values[1:]), row["uscc"])
 
     # -- internals --------------------------------------------------------------------------
     def _prepare(self, region: str | None, industry: str | None) -> _Prepared:
@@ -114,21 +119,21 @@ class EnterpriseMatcher:
                 amount_col.append(-1)
             amount_masks.append(field_mask(plan.amount_fields))
         conds = list(distinct)
+        keys = sorted({f for i in cand for c in self.plans[i].conditions for f in c.fields}
+                      | {f for i in cand for f in self.plans[i].amount_fields}, key=MISSING_BIT.get)
+        plain = [f for f in keys if f not in GUARDED_KEYS]
         null_terms = " | ".join(
-            f'(CASE WHEN "{f}" IS NULL THEN {1 << FIELD_BIT[f]}::UBIGINT ELSE 0::UBIGINT END)'
-            for f in sorted({f for p in (self.plans[i] for i in cand) for c in p.conditions for f in c.fields}
-                            | {f for i in cand for f in self.plans[i].amount_fields}, key=FIELD_BIT.get)
+            f'(CASE WHEN "{f}" IS NULL THEN {1 << MISSING_BIT[f]}::UBIGINT ELSE 0::UBIGINT END)' for f in plain
         ) or "0::UBIGINT"
         select = [f"({null_terms})"] + [f"CAST(({s}) AS BOOLEAN)" for s in conds] + [
             f"CAST(({s}) AS DECIMAL(18,4))" for s in amounts]
-        read = {f for i in cand for c in self.plans[i].conditions for f in c.fields} | {
-            f for i in cand for f in self.plans[i].amount_fields}
-        facts, params = _facts_sql(read, self.as_of)
+        facts, params = _facts_sql(set(plain), self.as_of)
         sql = f"SELECT {', '.join(select)} FROM ({facts})"
         flat_arr = np.array(flat, np.int64)
         return _Prepared(np.array(cand, np.int64), flat_arr, np.array(offsets, np.int64),
                          np.array(position, np.int64), np.array(masks + [0], np.uint64),
-                         np.array(amount_col, np.int64), np.array(amount_masks, np.uint64), len(conds), sql, params)
+                         np.array(amount_col, np.int64), np.array(amount_masks, np.uint64), len(conds), sql, params,
+                         tuple((1 << MISSING_BIT[k], *GUARDED_KEYS[k]) for k in keys if k in GUARDED_KEYS))
 
     def _combine(self, prep: _Prepared, values: tuple, uscc: str) -> EncodedPairs:
         nullmask = np.uint64(values[0] or 0)
@@ -154,7 +159,7 @@ class EnterpriseMatcher:
         valid = (status == 0) & known[prep.amount_col]
         amount = np.where(valid, units[prep.amount_col], 0)
         no_amount = (status == 0) & ~valid & (prep.amount_col >= 0)
-        missing = np.where(no_amount, prep.amount_masks & nullmask, missing)
+        missing = fold(np.where(no_amount, prep.amount_masks & nullmask, missing))
         table = pa.table({"row": np.zeros(len(prep.plans), np.int32), "pol": prep.plans.astype(np.int32),
                           "status": status, "amount": pa.array(amount, pa.int64(), mask=~valid),
                           "missing": missing}, schema=ENCODED_SCHEMA).append_column(FAILED, pa.array(failed))

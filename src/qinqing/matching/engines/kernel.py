@@ -9,7 +9,8 @@ the words scanned and the pairs written.
 Semantics are those of the numpy version it replaced (and of the rules engine's SQL, which the
 differential tests check): a *strict* condition — unknown wherever one of the fields it reads is
 NULL — contributes its NULL fields at once (``strict_mask``); any other condition contributes its
-NULL fields only on rows where it is itself unknown.
+NULL fields only on rows where it is itself unknown. Masks are over pairs.MISSING_BIT (schema
+fields, then guarded inputs of derived fields) and are folded to schema fields as they are written.
 """
 
 from __future__ import annotations
@@ -25,9 +26,21 @@ for _i in range(64):
 
 
 @njit(cache=True, nogil=True)
+def _fold(m, guarded_bits, guarded_targets, schema_mask):  # pragma: no cover - compiled
+    """A mask over pairs.MISSING_BIT → schema fields only (pairs.fold, for one mask)."""
+    if m & ~schema_mask:
+        for q in range(guarded_bits.shape[0]):
+            if m & guarded_bits[q]:
+                m |= guarded_targets[q]
+        m &= schema_mask
+    return m
+
+
+@njit(cache=True, nogil=True)
 def emit_policy(true, false, idx, tail, nullmask, strict_mask, loose, loose_masks, values, valid, has_amount,
                 amount_mask, pol, all_pairs, out_row, out_pol, out_status, out_amount, out_valid, out_missing,
-                out_failed, start, debruijn_table):  # pragma: no cover - compiled
+                out_failed, start, debruijn_table, guarded_bits, guarded_targets,
+                schema_mask):  # pragma: no cover - compiled
     """Write one policy's kept pairs (every pair if ``all_pairs``) from ``start``; returns
     (next free position, eligible count, unknown count, total of eligible amounts in 0.0001 units)."""
     o = start
@@ -66,7 +79,8 @@ def emit_policy(true, false, idx, tail, nullmask, strict_mask, loose, loose_mask
                         out_valid[o] = True
                         total += values[r]
                     else:
-                        out_missing[o] = nullmask[r] & amount_mask
+                        out_missing[o] = _fold(nullmask[r] & amount_mask, guarded_bits, guarded_targets,
+                                               schema_mask)
             elif unk & low:
                 out_status[o] = 1
                 n_unk += 1
@@ -75,7 +89,7 @@ def emit_policy(true, false, idx, tail, nullmask, strict_mask, loose, loose_mask
                     j = loose[q]
                     if not ((true[j, w] | false[j, w]) & low):
                         m |= nullmask[r] & loose_masks[q]
-                out_missing[o] = m
+                out_missing[o] = _fold(m, guarded_bits, guarded_targets, schema_mask)
             else:
                 out_status[o] = 2
                 f = zero

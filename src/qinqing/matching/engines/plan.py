@@ -16,6 +16,7 @@ from typing import Any
 import sqlglot
 from sqlglot import exp
 
+from qinqing.matching.pairs import GUARDED_KEYS
 from qinqing.matching.scope import Scope, scope_of
 
 DIALECT = "duckdb"
@@ -25,7 +26,7 @@ DIALECT = "duckdb"
 class ConditionPlan:
     id: str
     sql: str  # DuckDB boolean expression over the facts relation; NULL means unknown
-    fields: frozenset[str]  # the fields it reads (their NULLs are the "missing" of an unknown)
+    fields: frozenset[str]  # missing keys (pairs.MISSING_BIT) it reads: what an unknown may list
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ class PolicyPlan:
     scope: Scope
     conditions: tuple[ConditionPlan, ...]
     amount_sql: str | None  # capped and rounded amount; read only where the policy is eligible
-    amount_fields: frozenset[str] = frozenset()  # listed as missing when NULL and the amount is NULL
+    amount_fields: frozenset[str] = frozenset()  # missing keys listed when NULL and the amount is NULL
 
     @property
     def id(self) -> str:
@@ -48,25 +49,63 @@ def fields_of(sql: str) -> frozenset[str]:
 
 
 def plan_policy(policy: Any, as_of: date) -> PolicyPlan:
-    """Read the DuckDB SQL of each condition and of the amount out of the compiled policy.
-
-    A derived field's "missing" closure includes the stored fields it is computed from, as in
-    rules.compile._missing."""
+    """Read the DuckDB SQL of each condition and of the amount out of the compiled policy, with the
+    missing keys of the fields each reads (``missing_keys``)."""
     from qinqing.rules.compile import compile_policy
 
     compiled = compile_policy(policy, DIALECT, as_of)
-
-    def closure(names: Iterable[str]) -> frozenset[str]:
-        out: set[str] = set()
-        for name in names:
-            out.add(name)
-            if name in compiled.derived:
-                out |= {c.name for c in compiled.derived[name].find_all(exp.Column)}
-        return frozenset(out)
-
-    conditions = tuple(ConditionPlan(c.id, c.sql, closure(c.fields)) for c in compiled.conditions)
-    amount_fields = closure(c.name for c in compiled.amount_tree.find_all(exp.Column))
+    conditions = tuple(ConditionPlan(c.id, c.sql, missing_keys(c.fields)) for c in compiled.conditions)
+    amount_fields = missing_keys(c.name for c in compiled.amount_tree.find_all(exp.Column))
     return PolicyPlan(policy.id, scope_of(policy), conditions, compiled.amount_sql, amount_fields)
+
+
+def missing_keys(names: Iterable[str]) -> frozenset[str]:
+    """What a NULL may be listed as missing for, when an expression reading ``names`` is unknown: each
+    field itself and, for a derived field, the stored fields it reads (rules.inputs) — always, or under
+    the rules engine's guard as a guarded key ("stored@derived", see pairs.GUARDED_KEYS)."""
+    from qinqing.rules.inputs import input_guard, stored_inputs
+
+    out: set[str] = set()
+    for name in names:
+        out.add(name)
+        for stored in stored_inputs(name):
+            out.add(stored if input_guard(name, stored) is None else f"{stored}@{name}")
+    return frozenset(out)
+
+
+def null_sql(key: str) -> str:
+    """DuckDB SQL that is TRUE when a missing key's bit is set for the row: the field is NULL (and, for
+    a guarded key, the rules engine's input_guard holds; it may read the helper columns of ``helpers``)."""
+    if key not in GUARDED_KEYS:
+        return f'{_quote(key)} IS NULL'
+    from qinqing.rules.inputs import input_guard
+
+    derived, stored = GUARDED_KEYS[key]
+    return f"({_quote(stored)} IS NULL AND {input_guard(derived, stored).sql(dialect=DIALECT)})"
+
+
+def helpers(keys: Iterable[str]) -> dict[str, str]:
+    """Helper columns (name → DuckDB SQL over stored fields) the null tests of ``keys`` read."""
+    from qinqing.rules.inputs import SIZE_ROW, size_row_sql
+
+    return {SIZE_ROW: size_row_sql().sql(dialect=DIALECT)} if any(k in GUARDED_KEYS for k in keys) else {}
+
+
+def columns_of(keys: Iterable[str]) -> frozenset[str]:
+    """The fields the null tests of ``keys`` read, helper columns replaced by what they read."""
+    keys = list(keys)
+    out: set[str] = set()
+    for key in keys:
+        out |= fields_of(null_sql(key))
+    extra = helpers(keys)
+    for name, sql in extra.items():
+        out.discard(name)
+        out |= fields_of(sql)
+    return frozenset(out)
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def plan_policies(policies: Iterable[Any], as_of: date) -> list[PolicyPlan]:

@@ -31,10 +31,9 @@ import numpy as np
 import pyarrow as pa
 
 from qinqing.matching.engines.kernel import debruijn_table, emit_policy
-from qinqing.matching.engines.plan import PolicyPlan, plan_policies
-from qinqing.matching.pairs import (DECODED_SCHEMA, ENCODED_SCHEMA, FAILED, FIELD_BIT, STATUS_NAMES, ConditionNames,
-                                    EncodedPairs,
-                                    int64_from_decimal)
+from qinqing.matching.engines.plan import PolicyPlan, helpers, null_sql, plan_policies
+from qinqing.matching.pairs import (DECODED_SCHEMA, ENCODED_SCHEMA, FAILED, GUARDED_BITS, GUARDED_TARGETS, MISSING_BIT,
+                                    SCHEMA_MASK, STATUS_NAMES, ConditionNames, EncodedPairs, int64_from_decimal)
 from qinqing.matching.scope import Scope, in_scope
 
 EXPRS_PER_QUERY = 96  # wide enough to share a scan, narrow enough to keep plans small
@@ -61,7 +60,7 @@ class MatchBatch:
 class _Slice:
     n: int
     uscc: pa.Array
-    nullmask: np.ndarray  # uint64 per row: bit FIELD_BIT[f] set when field f is NULL
+    nullmask: np.ndarray  # uint64 per row: bit MISSING_BIT[k] set when missing key k is (plan.null_sql)
     true: np.ndarray  # (distinct conditions, words) uint64
     false: np.ndarray
     strict: np.ndarray  # per distinct condition: unknown wherever one of its fields is NULL
@@ -77,8 +76,8 @@ class VectorisedMatcher:
         self.plans = list(plans) if plans is not None else plan_policies(policies, as_of)
         read = {f for p in self.plans for c in p.conditions for f in c.fields} | {
             f for p in self.plans for f in p.amount_fields}
-        self.fields = sorted(read, key=lambda f: FIELD_BIT.get(f, 99))
-        self.field_bit = {f: np.uint64(1) << np.uint64(FIELD_BIT[f]) for f in self.fields}
+        self.fields = sorted(read, key=lambda f: MISSING_BIT.get(f, 99))
+        self.field_bit = {f: np.uint64(1) << np.uint64(MISSING_BIT[f]) for f in self.fields}
         self.policy_ids = [p.policy_id for p in self.plans]
         self.condition_ids = ConditionNames([tuple(c.id for c in p.conditions) for p in self.plans])
         self._index = {id(p): i for i, p in enumerate(self.plans)}
@@ -140,11 +139,12 @@ class VectorisedMatcher:
                   amount_fields: frozenset[str]) -> _Slice:
         """One query per EXPRS_PER_QUERY columns over the scope's rows (DuckDB keeps the rows' order,
         so the chunks line up): uscc, the NULL mask, each condition as a boolean, each amount."""
-        read = sorted(frozenset().union(*condition_fields, amount_fields), key=FIELD_BIT.get)
+        read = sorted(frozenset().union(*condition_fields, amount_fields), key=MISSING_BIT.get)
         null_terms = " | ".join(
-            f"(CASE WHEN {_quote(f)} IS NULL THEN {int(self.field_bit[f])}::UBIGINT ELSE 0::UBIGINT END)"
+            f"(CASE WHEN {null_sql(f)} THEN {int(self.field_bit[f])}::UBIGINT ELSE 0::UBIGINT END)"
             for f in read) or "0::UBIGINT"
         where = scope_where(scope)
+        extra = helpers(read)  # columns only the null tests read, computed in the first query only
         head = ["uscc", f"({null_terms}) AS _nullmask"] + (["_ent"] if self._has_ent(con, relation) else [])
         exprs = [f"CAST(({sql}) AS BOOLEAN)" for sql in conditions] + [
             # Exact: DECIMAL(18,4) is an int64 of units of 0.0001 — fetched as that integer.
@@ -155,7 +155,10 @@ class VectorisedMatcher:
             chunk = exprs[start:start + EXPRS_PER_QUERY]
             lead = head if first is None else []
             cols = ", ".join(lead + [f"{e} AS x{i}" for i, e in enumerate(chunk)])
-            table = con.sql(f"SELECT {cols} FROM {relation} WHERE {where}").to_arrow_table()
+            source = relation
+            if lead and extra:
+                source = f"(SELECT *, {', '.join(f'{sql} AS {_quote(n)}' for n, sql in extra.items())} FROM {relation})"
+            table = con.sql(f"SELECT {cols} FROM {source} WHERE {where}").to_arrow_table()
             if first is None:
                 first = table
             columns += [table.column(len(lead) + i) for i in range(len(chunk))]
@@ -242,7 +245,8 @@ class _Output:
         end, e, k, total = emit_policy(
             sl.true, sl.false, idx, self.tail, sl.nullmask, strict_mask, loose, loose_masks, values, valid,
             has_amount, amount_mask, pol, self.all_pairs, b["row"], b["pol"], b["status"], b["amount"], b["valid"],
-            b["missing"], self.failed if self.all_pairs else _NO_FAILED, self.rows, _DEBRUIJN)
+            b["missing"], self.failed if self.all_pairs else _NO_FAILED, self.rows, _DEBRUIJN, GUARDED_BITS,
+            GUARDED_TARGETS, SCHEMA_MASK)
         self.rows = end
         self.policies += 1
         self.counts.append({"policy_id": plan.policy_id, "eligible": e, "unknown": k,
