@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pyarrow as pa
+import pytest
 
 from qinqing.matching.engines.plan import plan_from_sql
 from qinqing.matching.results import ResultStore
@@ -45,9 +46,10 @@ def test_full_run_publishes_counts_and_pairs(tmp_path, registry):
     assert x.eligible + x.unknown + x.ineligible == in_scope
 
 
-def test_incremental_enterprise_equals_full_run(tmp_path, registry):
+@pytest.mark.parametrize("changed", [[3, 17, 250], list(range(0, 400, 19))],
+                         ids=["single-path", "batch-path"])  # up to 16 rows: EnterpriseMatcher, else batch
+def test_incremental_enterprise_equals_full_run(tmp_path, registry, changed):
     before, after = registry(seed=1), registry(seed=2)  # every field of every enterprise changed
-    changed = [3, 17, 250]
     mixed = pa.concat_tables([before.take([i for i in range(before.num_rows) if i not in changed]),
                               after.take(changed)])
     incremental, full = ResultStore(tmp_path / "inc"), ResultStore(tmp_path / "full")
@@ -56,6 +58,10 @@ def test_incremental_enterprise_equals_full_run(tmp_path, registry):
     full_run(catalogue(), mixed, full, AS_OF)
     usccs = mixed.column("uscc").to_pylist()
     assert snapshot(incremental, usccs) == snapshot(full, usccs)
+    # Counts too: the changed enterprises' old pairs (and old scope: regions changed) taken out.
+    assert incremental.counts_by_policy() == full.counts_by_policy()
+    rematch_enterprise(after.take(changed), catalogue(), incremental, AS_OF)  # again: nothing changes
+    assert incremental.counts_by_policy() == full.counts_by_policy()
 
 
 def test_incremental_policy_equals_full_run(tmp_path, registry):

@@ -11,7 +11,8 @@ Layout of ``root``::
     CURRENT                the id of the current run (one line)
     PREVIOUS               the id of the run before it (push lists compare the two)
     WRITING                present while a process changes the current run (incremental runs)
-    runs/<run_id>.duckdb   tables ``run`` (one row), ``enterprises`` (ent, uscc), ``policies``
+    runs/<run_id>.duckdb   tables ``run`` (one row), ``enterprises`` (ent, uscc, region_code,
+                           industry_code: the codes the run scoped it by), ``policies``
                            (pol, policy_id), ``pairs`` (ent, pol, status, amount, missing bitmask,
                            computed_at) and ``policy_counts``; the view ``matches`` spells pairs
                            out as (uscc, policy_id, status, amount, failed, missing, run_id, computed_at)
@@ -34,7 +35,7 @@ import shutil
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -80,7 +81,7 @@ _DDL = """
 CREATE TABLE run (
     run_id VARCHAR PRIMARY KEY, as_of DATE, engine VARCHAR, started_at TIMESTAMP,
     finished_at TIMESTAMP, policies BIGINT, enterprises BIGINT, pairs_evaluated BIGINT, note VARCHAR);
-CREATE TABLE enterprises (ent INTEGER, uscc VARCHAR);
+CREATE TABLE enterprises (ent INTEGER, uscc VARCHAR, region_code VARCHAR, industry_code VARCHAR);
 CREATE TABLE policies (pol INTEGER, policy_id VARCHAR);
 CREATE TABLE staging (ent INTEGER, pol INTEGER, status TINYINT, amount DECIMAL(18,4), missing UBIGINT,
                       computed_at TIMESTAMP);
@@ -153,7 +154,7 @@ class RunWriter:
     """Collects one run's rows in an unpublished file; ``publish`` makes it current atomically."""
 
     def __init__(self, store: ResultStore, run_id: str, as_of: date, engine: str, note: str = "",
-                 enterprises: Iterable[str] | pa.Array | None = None) -> None:
+                 enterprises: Iterable[str] | pa.Array | pa.Table | None = None) -> None:
         self.store, self.run_id, self.as_of, self.engine, self.note = store, run_id, as_of, engine, note
         self.path = store.runs_dir / f"{run_id}.partial.duckdb"
         self.started_at = datetime.now()
@@ -168,10 +169,10 @@ class RunWriter:
         self._counts: list[pa.Table] = []
         self._numbered = enterprises is not None
         if enterprises is not None:  # numbered in uscc order, so that pairs sorted by ent are by uscc
-            usccs = enterprises if isinstance(enterprises, pa.Array) else pa.array(list(enterprises), pa.string())
-            self._con.register("incoming_usccs", pa.table({"uscc": usccs}))
+            self._con.register("incoming_usccs", _codes_table(enterprises))
             self._con.execute("INSERT INTO enterprises SELECT (row_number() OVER (ORDER BY uscc) - 1)::INTEGER, "
-                              "uscc FROM (SELECT DISTINCT uscc FROM incoming_usccs) ORDER BY uscc")
+                              "uscc, region_code, industry_code FROM (SELECT DISTINCT ON (uscc) * FROM incoming_usccs) "
+                              "ORDER BY uscc")
             self._con.unregister("incoming_usccs")
         self._done = False
 
@@ -278,11 +279,12 @@ class ResultStore:
         return RunInfo(*row)
 
     def begin_run(self, as_of: date, engine: str, note: str = "",
-                  enterprises: Iterable[str] | pa.Array | None = None) -> RunWriter:
+                  enterprises: Iterable[str] | pa.Array | pa.Table | None = None) -> RunWriter:
         """Start writing a new run; nothing is visible until ``RunWriter.publish``.
 
-        ``enterprises`` (the registry's USCCs) numbers them in uscc order up front; enterprises
-        first met in the pairs are numbered after them."""
+        ``enterprises`` (the registry's USCCs, or a table of uscc, region_code, industry_code) numbers
+        them in uscc order up front; enterprises first met in the pairs are numbered after them. The
+        codes let an incremental run take an enterprise's old contribution out of the counts."""
         self._sweep_partials()
         return RunWriter(self, new_run_id(), as_of, engine, note, enterprises)
 
@@ -333,9 +335,16 @@ class ResultStore:
 
     # -- incremental ------------------------------------------------------------------------
     def replace_pairs(self, *, uscc: Iterable[str] | None = None, policy_ids: Iterable[str] | None = None,
-                      pairs: pa.Table | EncodedPairs | Iterable[EncodedPairs], counts: pa.Table | None = None) -> None:
+                      pairs: pa.Table | EncodedPairs | Iterable[EncodedPairs], counts: pa.Table | None = None,
+                      codes: pa.Table | None = None, scope: ScopeOf | None = None) -> None:
         """In one transaction of the current run: drop the rows of these enterprises / policies
-        and insert their new pairs; for policies, replace their counts too."""
+        and insert their new pairs; for policies, replace their counts too.
+
+        For enterprises, ``counts`` (their new pairs' counts, COUNT_SCHEMA, ineligible included) is
+        added to the counts after their old contribution is taken out: their old kept pairs, and
+        one ineligible pair for every other policy ``scope(old region, old industry)`` names (the
+        codes the store holds for them). ``codes`` (uscc, region_code, industry_code) are then kept
+        as their new codes."""
         parts = [pairs] if isinstance(pairs, (pa.Table, EncodedPairs)) else list(pairs)
         parts = [_conform(p, MATCH_SCHEMA) if isinstance(p, pa.Table) else p for p in parts]
         with self._writing() as con:
@@ -343,8 +352,11 @@ class ResultStore:
             con.execute("BEGIN TRANSACTION")
             try:
                 if uscc is not None:
+                    uscc = list(uscc)
+                    if counts is not None:
+                        _take_out_enterprises(con, uscc, scope)
                     con.execute("DELETE FROM pairs WHERE ent IN (SELECT ent FROM enterprises "
-                                "WHERE uscc IN (SELECT unnest(?::VARCHAR[])))", [list(uscc)])
+                                "WHERE uscc IN (SELECT unnest(?::VARCHAR[])))", [uscc])
                 if policy_ids is not None:
                     ids = list(policy_ids)
                     known = con.execute("SELECT list(pol) FROM policies WHERE policy_id IN (SELECT unnest(?::VARCHAR[]))",
@@ -357,11 +369,18 @@ class ResultStore:
                 maps = _Maps()
                 for part in parts:
                     _insert(con, "pairs", part, now, maps)
-                if counts is not None:
+                if counts is not None and uscc is not None:
+                    _add_counts(con, _conform(counts, COUNT_SCHEMA))
+                elif counts is not None:
                     con.register("incoming_counts", _conform(counts, COUNT_SCHEMA))
                     con.execute("INSERT INTO policy_counts SELECT policy_id, sum(eligible), sum(unknown), "
                                 "sum(ineligible), sum(amount_total) FROM incoming_counts GROUP BY policy_id")
                     con.unregister("incoming_counts")
+                if codes is not None:
+                    con.register("incoming_codes", _codes_table(codes))
+                    con.execute("UPDATE enterprises SET region_code = c.region_code, industry_code = c.industry_code "
+                                "FROM incoming_codes c WHERE enterprises.uscc = c.uscc")
+                    con.unregister("incoming_codes")
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")
@@ -539,11 +558,71 @@ def _number(con: duckdb.DuckDBPyConnection, table: str, key: str, num: str, valu
     """The numbers of ``values`` in ``table`` (key → num), numbering the new ones after the rest."""
     con.register("incoming_keys", pa.table({"k": values, "i": pa.array(np.arange(len(values), dtype=np.int64))}))
     con.execute(
-        f"INSERT INTO {table} SELECT (coalesce((SELECT max({num}) FROM {table}), -1) + row_number() OVER (ORDER BY k))"
+        f"INSERT INTO {table} ({num}, {key}) SELECT (coalesce((SELECT max({num}) FROM {table}), -1) + row_number() OVER (ORDER BY k))"
         f"::INTEGER, k FROM (SELECT DISTINCT k FROM incoming_keys WHERE k NOT IN (SELECT {key} FROM {table}))")
     got = con.sql(f"SELECT i, {num} FROM incoming_keys JOIN {table} ON {key} = k ORDER BY i").to_arrow_table()
     con.unregister("incoming_keys")
     return got.column(1).to_numpy()
+
+
+ScopeOf = Callable[[str | None, str | None], Iterable[str]]  # (region, industry) → ids of the policies in scope
+
+
+def _codes_table(enterprises: Iterable[str] | pa.Array | pa.Table) -> pa.Table:
+    if isinstance(enterprises, pa.Table):
+        cols = {c: enterprises.column(c).cast(pa.string()) if c in enterprises.column_names
+                else pa.nulls(enterprises.num_rows, pa.string()) for c in ("uscc", "region_code", "industry_code")}
+        return pa.table(cols)
+    usccs = enterprises if isinstance(enterprises, pa.Array) else pa.array(list(enterprises), pa.string())
+    return pa.table({"uscc": usccs, "region_code": pa.nulls(len(usccs), pa.string()),
+                     "industry_code": pa.nulls(len(usccs), pa.string())})
+
+
+def _take_out_enterprises(con: duckdb.DuckDBPyConnection, uscc: list[str], scope: ScopeOf | None) -> None:
+    """Subtract these enterprises' contribution to policy_counts, as the current run holds it."""
+    old = con.execute("SELECT uscc, region_code, industry_code FROM enterprises WHERE uscc IN "
+                      "(SELECT unnest(?::VARCHAR[]))", [uscc]).fetchall()
+    kept = con.execute(
+        "SELECT e.uscc, p.policy_id, m.status, m.amount FROM pairs m JOIN enterprises e USING (ent) "
+        "JOIN policies p USING (pol) WHERE m.ent IN (SELECT ent FROM enterprises WHERE uscc IN "
+        "(SELECT unnest(?::VARCHAR[])))", [uscc]).fetchall()
+    delta: dict[str, list] = {}
+
+    def row(pid: str) -> list:
+        return delta.setdefault(pid, [0, 0, 0, Decimal(0)])
+
+    in_scope: dict[str, set[str]] = {}
+    for u, region, industry in old:
+        in_scope[u] = set(scope(region, industry)) if scope is not None else set()
+        for pid in in_scope[u]:
+            row(pid)[2] -= 1
+    for u, pid, status, amount in kept:
+        r = row(pid)
+        r[status] -= 1  # status 0 eligible, 1 unknown: the first two counters
+        if pid in in_scope.get(u, ()):
+            r[2] += 1  # counted above as ineligible; it was kept
+        if status == 0 and amount is not None:
+            r[3] -= amount
+    if delta:
+        _add_counts(con, pa.table({"policy_id": list(delta), "eligible": [v[0] for v in delta.values()],
+                                   "unknown": [v[1] for v in delta.values()],
+                                   "ineligible": [v[2] for v in delta.values()],
+                                   "amount_total": pa.array([v[3] for v in delta.values()], pa.decimal128(38, 4))},
+                                  schema=COUNT_SCHEMA))
+
+
+def _add_counts(con: duckdb.DuckDBPyConnection, counts: pa.Table) -> None:
+    """policy_counts += counts, per policy (a policy without a row gets one)."""
+    con.register("incoming_counts", counts)
+    con.execute("CREATE TEMP TABLE delta_counts AS SELECT policy_id, sum(eligible) AS e, sum(unknown) AS u, "
+                "sum(ineligible) AS i, sum(amount_total) AS a FROM incoming_counts GROUP BY policy_id")
+    con.unregister("incoming_counts")
+    con.execute("UPDATE policy_counts SET eligible = eligible + d.e, unknown = unknown + d.u, "
+                "ineligible = ineligible + d.i, amount_total = amount_total + d.a FROM delta_counts d "
+                "WHERE policy_counts.policy_id = d.policy_id")
+    con.execute("INSERT INTO policy_counts SELECT policy_id, e, u, i, a FROM delta_counts "
+                "WHERE policy_id NOT IN (SELECT policy_id FROM policy_counts)")
+    con.execute("DROP TABLE delta_counts")
 
 
 def _insert_numbered(con: duckdb.DuckDBPyConnection, table: str, incoming: pa.Table, now: datetime) -> None:

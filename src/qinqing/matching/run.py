@@ -24,7 +24,7 @@ from qinqing.matching.engines.vectorised import MatchBatch, VectorisedMatcher
 from qinqing.matching.pairs import EncodedPairs
 from qinqing.matching.single import EnterpriseMatcher
 from qinqing.matching.results import ResultStore
-from qinqing.matching.scope import select_policies
+from qinqing.matching.scope import in_scope, select_policies
 
 Progress = Callable[[int, int], None]
 ENGINES = ("vectorised", "duckdb", "spark")
@@ -124,7 +124,7 @@ def full_run(policies: Sequence[Any], enterprises: pa.Table, store: ResultStore,
     """Match everything and publish the result as the new current run (atomically)."""
     started = time.perf_counter()
     active, skipped = select_policies(policies, as_of, include_expired)
-    writer = store.begin_run(as_of, engine, note, enterprises=enterprises.column("uscc").combine_chunks())
+    writer = store.begin_run(as_of, engine, note, enterprises=_codes(enterprises))
     evaluated = eligible = unknown = 0
     try:
         for batch in match_batches(active, enterprises, as_of, engine=engine, progress=progress):
@@ -157,7 +157,14 @@ def rematch_enterprise(enterprises: pa.Table, policies: Sequence[Any], store: Re
         batches = [_counted(e) for e in encoded]
     else:
         batches = list(matcher.run(facts_connection(enterprises, as_of)))
-    store.replace_pairs(uscc=enterprises.column("uscc").to_pylist(), pairs=[b.encoded for b in batches])
+    plans = matcher.plans
+    counts = pa.concat_tables([b.counts for b in batches]) if batches else _COUNTS.empty_table()
+
+    def scope(region: str | None, industry: str | None) -> list[str]:
+        return [p.policy_id for p in plans if in_scope(p.scope, region, industry)]
+
+    store.replace_pairs(uscc=enterprises.column("uscc").to_pylist(), pairs=[b.encoded for b in batches],
+                        counts=counts, codes=_codes(enterprises), scope=scope)
     return _summary(store, as_of, len(matcher.plans), len(skipped), enterprises.num_rows, batches, started)
 
 
@@ -183,12 +190,26 @@ def _counted(encoded: EncodedPairs) -> MatchBatch:
     t = encoded.pairs
     status = t.column("status").to_numpy()
     pol = t.column("pol").to_numpy()
+    amounts = t.column("amount").cast(pa.int64()).to_pylist()
     counts = pa.table({"policy_id": pa.array([encoded.policy_ids[i] for i in pol], pa.string()),
                        "eligible": pa.array((status == 0).astype(np.int64)),
                        "unknown": pa.array((status == 1).astype(np.int64)),
                        "ineligible": pa.array((status == 2).astype(np.int64)),
-                       "amount_total": pa.array([Decimal(0)] * len(pol), pa.decimal128(38, 4))})
+                       "amount_total": pa.array([Decimal(a or 0).scaleb(-4) if s == 0 else Decimal(0)
+                                                 for a, s in zip(amounts, status)], pa.decimal128(38, 4))},
+                      schema=_COUNTS)
     return MatchBatch(encoded, counts, len(pol))
+
+
+_COUNTS = pa.schema([("policy_id", pa.string()), ("eligible", pa.int64()), ("unknown", pa.int64()),
+                     ("ineligible", pa.int64()), ("amount_total", pa.decimal128(38, 4))])
+
+
+def _codes(enterprises: pa.Table) -> pa.Table:
+    """uscc, region_code, industry_code: what the store keeps to scope an enterprise's old counts."""
+    return pa.table({c: enterprises.column(c) if c in enterprises.column_names else pa.nulls(enterprises.num_rows,
+                                                                                                pa.string())
+                     for c in ("uscc", "region_code", "industry_code")})
 
 
 def _summary(store: ResultStore, as_of: date, policies: int, skipped: int, enterprises: int,
