@@ -60,7 +60,12 @@ def test_hand_worked_pairs_with_pruning():
         ("C", "mfg"): ("unknown", None, (), ("employees",)),  # NULL > 50 OR FALSE is unknown
         ("E", "mfg"): ("unknown", None, (), ("industry_code",)),
     }
-    by_policy = {r["policy_id"]: r for r in counts.to_pylist()}
+    by_policy = {}  # a policy's counts come in one row per pass (region-less enterprises apart): summed
+    for r in counts.to_pylist():
+        total = by_policy.setdefault(r["policy_id"], dict.fromkeys(("eligible", "unknown", "ineligible",
+                                                                     "amount_total"), 0))
+        for k in total:
+            total[k] += r[k]
     # "big" sees A, B, D (3301… or missing region); "mfg" sees A, C, D, E (C… or missing industry).
     assert (by_policy["big"]["eligible"], by_policy["big"]["unknown"], by_policy["big"]["ineligible"]) == (1, 2, 0)
     assert (by_policy["mfg"]["eligible"], by_policy["mfg"]["unknown"], by_policy["mfg"]["ineligible"]) == (2, 2, 0)

@@ -66,8 +66,10 @@ def facts_connection(enterprises: pa.Table, as_of: date) -> duckdb.DuckDBPyConne
                         for name, e in derived_sql(as_of).items() if name not in have)
     # _ent numbers enterprises in uscc order, as the results store does (RunWriter), so that
     # pairs reach the store already numbered.
+    # Rows sorted by region code: a region's scope is a range of rows, found by zone maps.
     con.execute(f"CREATE TABLE facts AS SELECT *{', ' + derived if derived else ''}, "
-                "(row_number() OVER (ORDER BY uscc) - 1)::INTEGER AS _ent FROM _stored ORDER BY uscc")
+                "(row_number() OVER (ORDER BY uscc) - 1)::INTEGER AS _ent FROM _stored "
+                "ORDER BY region_code NULLS LAST, uscc")
     con.execute("DROP VIEW _stored")
     con.unregister("_enterprises")
     return con

@@ -44,7 +44,8 @@ Progress = Callable[[int, int], None]  # (pairs done, pairs total)
 
 @dataclass
 class MatchBatch:
-    """Kept pairs of (part of) one scope group, encoded (pairs.py); counts of the policies it completes."""
+    """Kept pairs of (part of) one scope group, encoded (pairs.py); counts of the policies it completes
+    on its rows (a policy's counts may come in several batches — one per pass — and are summed)."""
 
     encoded: EncodedPairs
     counts: pa.Table
@@ -91,28 +92,40 @@ class VectorisedMatcher:
 
         Batches hold at most about ``batch_rows`` pairs, so memory stays flat however many are kept."""
         prune = prune and not all_pairs  # the complete table includes the pairs pruning skips
-        groups: dict[Scope, list[PolicyPlan]] = {}
+        # With pruning, enterprises without a region code are matched in a pass of their own: they
+        # are in every region's scope, so inside each region's group they would be evaluated once
+        # per region (a tenth of a registry, hundreds of times); here once per industry scope.
+        groups: dict[tuple[Scope, str], list[PolicyPlan]] = {}
         for plan in self.plans:
-            groups.setdefault(plan.scope if prune else Scope("", None), []).append(plan)
+            if not prune:
+                groups.setdefault((Scope("", None), "all"), []).append(plan)
+            elif not plan.scope.region_prefix:
+                groups.setdefault((plan.scope, "all"), []).append(plan)
+            else:
+                groups.setdefault((plan.scope, "known"), []).append(plan)
+                groups.setdefault((Scope("", plan.scope.industries), "regionless"), []).append(plan)
         sizes = self._slice_sizes(facts, relation, list(groups))
-        total = sum(sizes[s] * len(ps) for s, ps in groups.items())
+        total = sum(sizes[k] * len(ps) for k, ps in groups.items())
         done = 0
-        for scope, plans in sorted(groups.items(), key=lambda kv: (len(kv[0].region_prefix), kv[0].region_prefix,
-                                                                   kv[0].industries or ())):
-            for batch in self._run_group(facts, relation, scope, plans, all_pairs, batch_rows):
+        for (scope, rows), plans in sorted(groups.items(), key=lambda kv: (
+                kv[0][1], len(kv[0][0].region_prefix), kv[0][0].region_prefix, kv[0][0].industries or ())):
+            for batch in self._run_group(facts, relation, scope, rows, plans, all_pairs, batch_rows):
                 done += batch.pairs_evaluated
                 if progress:
                     progress(done, total)
                 yield batch
 
     # -- one scope group ----------------------------------------------------------------------
-    def _slice_sizes(self, con: duckdb.DuckDBPyConnection, relation: str, scopes: list[Scope]) -> dict[Scope, int]:
+    def _slice_sizes(self, con: duckdb.DuckDBPyConnection, relation: str,
+                     keys: list[tuple[Scope, str]]) -> dict[tuple[Scope, str], int]:
         """Rows in each scope, from one aggregate by (region, industry): scopes are tested per
         distinct code pair (scope.in_scope, the same superset rule as scope_where), not per row."""
         counts = con.execute(f"SELECT region_code, industry_code, count(*) FROM {relation} GROUP BY ALL").fetchall()
-        return {s: sum(c for region, industry, c in counts if in_scope(s, region, industry)) for s in scopes}
+        wanted = {"all": lambda r: True, "known": lambda r: r is not None, "regionless": lambda r: r is None}
+        return {(s, rows): sum(c for region, industry, c in counts if wanted[rows](region) and
+                               in_scope(s, region, industry)) for s, rows in keys}
 
-    def _run_group(self, con: duckdb.DuckDBPyConnection, relation: str, scope: Scope,
+    def _run_group(self, con: duckdb.DuckDBPyConnection, relation: str, scope: Scope, rows: str,
                    plans: list[PolicyPlan], all_pairs: bool, batch_rows: int) -> Iterator[MatchBatch]:
         distinct: dict[str, int] = {}
         fields_of: dict[str, frozenset[str]] = {}
@@ -122,8 +135,8 @@ class VectorisedMatcher:
                 fields_of[c.sql] = c.fields
         amount_sqls = sorted({p.amount_sql for p in plans if p.amount_sql is not None})
         amount_fields = frozenset().union(*(p.amount_fields for p in plans))
-        sl = self._evaluate(con, relation, scope, list(distinct), [fields_of[s] for s in distinct], amount_sqls,
-                            amount_fields)
+        sl = self._evaluate(con, relation, scope_where(scope, rows), list(distinct), [fields_of[s] for s in distinct],
+                            amount_sqls, amount_fields)
         out = _Output(sl, self, all_pairs, min(batch_rows, sl.n * len(plans)))
         for plan in plans:
             idx = np.fromiter((distinct[c.sql] for c in plan.conditions), dtype=np.int64,
@@ -134,7 +147,7 @@ class VectorisedMatcher:
         if out.policies:
             yield out.flush()
 
-    def _evaluate(self, con: duckdb.DuckDBPyConnection, relation: str, scope: Scope, conditions: list[str],
+    def _evaluate(self, con: duckdb.DuckDBPyConnection, relation: str, where: str, conditions: list[str],
                   condition_fields: list[frozenset[str]], amount_sqls: list[str],
                   amount_fields: frozenset[str]) -> _Slice:
         """One query per EXPRS_PER_QUERY columns over the scope's rows (DuckDB keeps the rows' order,
@@ -143,7 +156,6 @@ class VectorisedMatcher:
         null_terms = " | ".join(
             f"(CASE WHEN {null_sql(f)} THEN {int(self.field_bit[f])}::UBIGINT ELSE 0::UBIGINT END)"
             for f in read) or "0::UBIGINT"
-        where = scope_where(scope)
         extra = helpers(read)  # columns only the null tests read, computed in the first query only
         head = ["uscc", f"({null_terms}) AS _nullmask"] + (["_ent"] if self._has_ent(con, relation) else [])
         exprs = [f"CAST(({sql}) AS BOOLEAN)" for sql in conditions] + [
@@ -295,11 +307,22 @@ def _empty_pairs() -> pa.Table:
     return DECODED_SCHEMA.empty_table()
 
 
-def scope_where(scope: Scope) -> str:
-    """SQL filter for a scope (a superset: missing codes stay in, see scope.py)."""
+def scope_where(scope: Scope, rows: str = "all") -> str:
+    """SQL filter for a scope (a superset: missing codes stay in, see scope.py); ``rows`` "known" or
+    "regionless" keeps only the enterprises with or without a region code.
+
+    A region prefix is a range of codes (``'3301' <= code < '3302'``), which DuckDB's zone maps
+    prune on a registry sorted by region (run.facts_connection)."""
     terms = []
-    if scope.region_prefix:
-        terms.append(f"(region_code IS NULL OR starts_with(region_code, '{_lit(scope.region_prefix)}'))")
+    if rows == "regionless":
+        terms.append("region_code IS NULL")
+    elif scope.region_prefix:
+        prefix = scope.region_prefix
+        upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        known = f"region_code >= '{_lit(prefix)}' AND region_code < '{_lit(upper)}'"
+        terms.append(f"({known})" if rows == "known" else f"(region_code IS NULL OR ({known}))")
+    elif rows == "known":
+        terms.append("region_code IS NOT NULL")
     if scope.industries:
         alts = " OR ".join(f"starts_with(industry_code, '{_lit(i)}')" for i in scope.industries)
         terms.append(f"(industry_code IS NULL OR {alts})")
