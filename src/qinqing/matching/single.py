@@ -21,15 +21,20 @@ import numpy as np
 import pyarrow as pa
 from sqlglot import exp
 
+from qinqing.matching.engines.kernel import combine_one
 from qinqing.matching.engines.plan import PolicyPlan, plan_policies
 from qinqing.matching.pairs import (ENCODED_SCHEMA, FAILED, GUARDED_KEYS, MISSING_BIT, ConditionNames, EncodedPairs,
                                     field_mask, fold)
-from qinqing.matching.scope import in_scope, region_prefix
+from qinqing.matching.scope import in_scope
 from qinqing.rules.inputs import used_inputs
 
 _SQL_TYPES = {"string": "VARCHAR", "integer": "BIGINT", "money": "DECIMAL(18,4)", "number": "DOUBLE",
               "boolean": "BOOLEAN", "date": "DATE"}
 _TRUE, _NULL, _FALSE = 2, 1, 0  # ordered so that the minimum over a policy's conditions is its status
+
+
+def _value(v: bool | None) -> int:
+    return _TRUE if v is True else _FALSE if v is False else _NULL
 
 
 @dataclass
@@ -41,7 +46,8 @@ class _Prepared:
     cond_masks: np.ndarray  # uint64 missing-mask of each condition column (fields it reads)
     amount_col: np.ndarray  # per candidate, index of its amount column or -1
     amount_masks: np.ndarray  # per candidate, missing-mask of its benefit's fields
-    n_conditions: int
+    values: np.ndarray  # int8 per distinct condition: _TRUE/_NULL/_FALSE, the constant ones filled in
+    variable: np.ndarray  # the distinct conditions the query computes, in its column order
     sql: str
     params: list[str]  # the stored fields bound, in order, as the query's parameters
     guarded: tuple[tuple[int, str, str], ...]  # (bit, derived, stored) of the guarded keys read
@@ -84,7 +90,10 @@ class EnterpriseMatcher:
             raise ValueError(f"应为一家企业的数据（1 行），收到 {enterprise.num_rows} 行")
         row = enterprise.slice(0, 1).to_pylist()[0]
         region, industry = row.get("region_code"), row.get("industry_code")
-        key = (region_prefix(region) if region else None, industry[:4] if industry else None)
+        # The whole region code is in the key: conditions reading only region_code are then constant
+        # per prepared query (a region-less enterprise has some ten thousand regional policies in scope,
+        # whose region conditions are all NULL) and are evaluated once, when it is prepared.
+        key = (str(region) if region is not None else None, industry[:4] if industry else None)
         with self._lock:
             prep = self._prepared.get(key)
             if prep is None:
@@ -93,7 +102,7 @@ class EnterpriseMatcher:
         # Guarded keys (pairs.GUARDED_KEYS) in Python, by the rules engine's own used_inputs.
         guarded = sum(bit for bit, derived, stored in prep.guarded
                       if row.get(stored) is None and stored in used_inputs(derived, row))
-        return self._combine(prep, (int(values[0] or 0) | guarded, *values[1:]), row["uscc"])
+        return self._combine(prep, int(values[0] or 0) | guarded, values[1:], row["uscc"])
 
     # -- internals --------------------------------------------------------------------------
     def _prepare(self, region: str | None, industry: str | None) -> _Prepared:
@@ -119,47 +128,45 @@ class EnterpriseMatcher:
                 amount_col.append(-1)
             amount_masks.append(field_mask(plan.amount_fields))
         conds = list(distinct)
+        constant = [i for i, c in enumerate(conds) if masks[i] and masks[i] == field_mask({"region_code"})]
+        values = np.full(len(conds), _NULL, np.int8)
+        if constant:  # conditions of region_code alone: the same for every enterprise with this key
+            got = self._con.execute(f"SELECT {', '.join(f'CAST(({conds[i]}) AS BOOLEAN)' for i in constant)} "
+                                    "FROM (SELECT CAST(? AS VARCHAR) AS region_code)", [region]).fetchall()[0]
+            values[constant] = [_value(v) for v in got]
+        variable = np.array([i for i in range(len(conds)) if i not in set(constant)], np.int64)
         keys = sorted({f for i in cand for c in self.plans[i].conditions for f in c.fields}
                       | {f for i in cand for f in self.plans[i].amount_fields}, key=MISSING_BIT.get)
         plain = [f for f in keys if f not in GUARDED_KEYS]
         null_terms = " | ".join(
             f'(CASE WHEN "{f}" IS NULL THEN {1 << MISSING_BIT[f]}::UBIGINT ELSE 0::UBIGINT END)' for f in plain
         ) or "0::UBIGINT"
-        select = [f"({null_terms})"] + [f"CAST(({s}) AS BOOLEAN)" for s in conds] + [
+        select = [f"({null_terms})"] + [f"CAST(({conds[i]}) AS BOOLEAN)" for i in variable] + [
             f"CAST(({s}) AS DECIMAL(18,4))" for s in amounts]
         facts, params = _facts_sql(set(plain), self.as_of)
         sql = f"SELECT {', '.join(select)} FROM ({facts})"
         flat_arr = np.array(flat, np.int64)
         return _Prepared(np.array(cand, np.int64), flat_arr, np.array(offsets, np.int64),
                          np.array(position, np.int64), np.array(masks + [0], np.uint64),
-                         np.array(amount_col, np.int64), np.array(amount_masks, np.uint64), len(conds), sql, params,
-                         tuple((1 << MISSING_BIT[k], *GUARDED_KEYS[k]) for k in keys if k in GUARDED_KEYS))
+                         np.array(amount_col, np.int64), np.array(amount_masks, np.uint64), values, variable, sql,
+                         params, tuple((1 << MISSING_BIT[k], *GUARDED_KEYS[k]) for k in keys if k in GUARDED_KEYS))
 
-    def _combine(self, prep: _Prepared, values: tuple, uscc: str) -> EncodedPairs:
-        nullmask = np.uint64(values[0] or 0)
-        k = prep.n_conditions
-        cond = np.array([_TRUE] + [_TRUE if v is True else _FALSE if v is False else _NULL
-                                   for v in values[1:1 + k]], np.int8)
-        v = cond[prep.flat + 1]  # the sentinel (-1) reads the leading TRUE
-        status3 = np.minimum.reduceat(v, prep.offsets) if len(prep.offsets) else np.zeros(0, np.int8)
-        status = np.where(status3 == _TRUE, 0, np.where(status3 == _NULL, 1, 2)).astype(np.int8)
-        cmask = prep.cond_masks[prep.flat]  # the sentinel reads the trailing 0 mask
-        unknown_fields = np.where(v == _NULL, cmask, np.uint64(0))
-        missing = np.bitwise_or.reduceat(unknown_fields, prep.offsets) & nullmask if len(prep.offsets) else \
-            np.zeros(0, np.uint64)
-        missing = np.where(status == 1, missing, np.uint64(0))
-        failed_bits = np.where((v == _FALSE) & (prep.position >= 0),
-                               np.left_shift(np.uint64(1), np.maximum(prep.position, 0).astype(np.uint64)),
-                               np.uint64(0))
-        failed = np.bitwise_or.reduceat(failed_bits, prep.offsets) if len(prep.offsets) else np.zeros(0, np.uint64)
+    def _combine(self, prep: _Prepared, nullmask: int, values: tuple, uscc: str) -> EncodedPairs:
+        k = len(prep.variable)
+        cond = prep.values.copy()
+        cond[prep.variable] = [_value(v) for v in values[:k]]
+        n = len(prep.plans)
+        status, missing, failed = np.empty(n, np.int8), np.empty(n, np.uint64), np.empty(n, np.uint64)
+        combine_one(cond, prep.flat, prep.offsets, prep.position, prep.cond_masks, np.uint64(nullmask), status,
+                    missing, failed)
 
-        raw = values[1 + k:]
+        raw = values[k:]
         known = np.array([a is not None for a in raw] + [False], bool)  # the extra entry answers col = -1
         units = np.array([int(a.scaleb(4)) if a is not None else 0 for a in raw] + [0], np.int64)
         valid = (status == 0) & known[prep.amount_col]
         amount = np.where(valid, units[prep.amount_col], 0)
         no_amount = (status == 0) & ~valid & (prep.amount_col >= 0)
-        missing = fold(np.where(no_amount, prep.amount_masks & nullmask, missing))
+        missing = fold(np.where(no_amount, prep.amount_masks & np.uint64(nullmask), missing))
         table = pa.table({"row": np.zeros(len(prep.plans), np.int32), "pol": prep.plans.astype(np.int32),
                           "status": status, "amount": pa.array(amount, pa.int64(), mask=~valid),
                           "missing": missing}, schema=ENCODED_SCHEMA).append_column(FAILED, pa.array(failed))

@@ -103,3 +103,37 @@ def emit_policy(true, false, idx, tail, nullmask, strict_mask, loose, loose_mask
 
 def debruijn_table() -> np.ndarray:
     return _DEBRUIJN_TABLE
+
+
+@njit(cache=True, nogil=True)
+def combine_one(cond, flat, offsets, position, cond_masks, nullmask, out_status, out_missing,
+                out_failed):  # pragma: no cover - compiled
+    """One enterprise against its candidate policies (single.py), in one pass.
+
+    ``cond`` holds each distinct condition's value (2 TRUE, 1 NULL, 0 FALSE); policy p's conditions are
+    ``flat[offsets[p]:offsets[p + 1]]`` (-1: the sentinel of a policy without conditions). Writes the
+    status (0 eligible, 1 unknown, 2 ineligible), the missing mask of unknown pairs (NULL fields read
+    by their unknown conditions) and the failed bits (``position``: a condition's place in its policy)."""
+    one = np.uint64(1)
+    n = offsets.shape[0]
+    total = flat.shape[0]
+    for p in range(n):
+        end = offsets[p + 1] if p + 1 < n else total
+        low = 2
+        miss = np.uint64(0)
+        fail = np.uint64(0)
+        for k in range(offsets[p], end):
+            j = flat[k]
+            if j < 0:
+                continue
+            v = cond[j]
+            if v == 0:
+                low = 0
+                fail |= one << np.uint64(position[k])
+            elif v == 1:
+                if low > 1:
+                    low = 1
+                miss |= cond_masks[j]
+        out_status[p] = 2 - low
+        out_missing[p] = miss & nullmask if low == 1 else np.uint64(0)
+        out_failed[p] = fail
