@@ -23,10 +23,15 @@ def reference_date(as_of: str | None) -> date:
     return parse_date(as_of) if as_of else get_settings().today()
 
 
-def load_policies_or_exit(path: Path) -> list:
-    """Every policy under ``path``; with any error, print them all and exit with status 1."""
+def load_policies_or_exit(path: Path, param_hint: str = "--policies") -> list:
+    """Every policy under ``path``; with any error, print them all and exit with status 1.
+
+    A ``path`` that does not exist is a usage error (status 2) naming ``param_hint``.
+    """
     from qinqing.rules import load_policies
 
+    if not path.exists():
+        raise typer.BadParameter(f"找不到政策文件或目录“{path}”", param_hint=param_hint)
     policies, errors = load_policies([path])
     if errors:
         for error in errors:

@@ -1,0 +1,154 @@
+"""The `qinqing` command as a whole: every --help renders, in English; bad input is a Chinese usage error
+(exit status 2), never a traceback."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pytest
+from typer.main import get_command
+from typer.testing import CliRunner
+
+from qinqing.cli import app
+
+ROOT = Path(__file__).resolve().parents[2]
+SEED = ROOT / "policies/heilongjiang/hlj-2021-new-above-scale-industrial.yaml"
+runner = CliRunner()
+
+# Every group and command, written out by hand: a new command has to be added here (and its --help is checked).
+COMMANDS = [
+    (), ("match",), ("explain",), ("preview",), ("serve",), ("demo",),
+    ("registry",), ("registry", "generate"), ("registry", "import"), ("registry", "validate"), ("registry", "show"),
+    ("policy",), ("policy", "check"),
+    ("run",), ("run", "full"), ("run", "enterprise"), ("run", "policy"),
+    ("lists",), ("lists", "push"), ("lists", "auto-grant"),
+]  # fmt: skip
+CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def _paths(command, prefix=()):
+    yield prefix
+    for name, sub in getattr(command, "commands", {}).items():
+        yield from _paths(sub, prefix + (name,))
+
+
+def _flat(text: str) -> str:
+    """Output without the error box's borders and line breaks (a long path may wrap inside it)."""
+    return re.sub(r"[\s│╭╮╰╯─]", "", text)
+
+
+def _is_usage_error(result, *fragments: str) -> None:
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert "Traceback" not in result.output
+    for fragment in fragments:
+        assert _flat(fragment) in _flat(result.output), result.output
+
+
+@pytest.fixture
+def registry_csv(tmp_path: Path) -> Path:
+    path = tmp_path / "e.csv"
+    pacsv.write_csv(pa.table({
+        "uscc": ["A", "B"], "name": ["甲公司", "乙公司"], "region_code": ["230102", "230102"],
+        "industry_code": ["C3911", "C3911"], "legal_person": [True, True], "is_above_scale": [True, True],
+        "above_scale_since": [2021, 2020], "is_dishonest": [False, False], "in_abnormal_list": [False, False],
+        "in_safety_blacklist": [False, False],
+    }), path)  # fmt: skip
+    return path
+
+
+def test_the_list_of_commands_is_complete():
+    assert sorted(_paths(get_command(app))) == sorted(COMMANDS)
+
+
+@pytest.mark.parametrize("path", COMMANDS, ids=lambda p: " ".join(p) or "qinqing")
+def test_every_help_renders_in_english(path):
+    result = runner.invoke(app, [*path, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage: qinqing" in result.output
+    command = get_command(app)
+    for name in path:
+        command = command.commands[name]
+    texts = [command.help or ""] + [getattr(p, "help", None) or "" for p in command.params]
+    for text in filter(None, texts):
+        # Chinese terms may be quoted (统一社会信用代码, 免申即享), but the sentence is English.
+        assert len(re.findall(r"[A-Za-z]", text)) > len(CJK.findall(text)), f"not English: {text!r}"
+
+
+@pytest.mark.parametrize("args", [
+    ["run", "full", "--as-of", "2025-13-01"],
+    ["run", "enterprise", "A", "--as-of", "2025-13-01"],
+    ["run", "policy", str(SEED), "--as-of", "2025-13-01"],
+    ["preview", str(SEED), "--as-of", "2025-13-01"],
+], ids=lambda a: " ".join(a[:2]) if a[0] == "run" else a[0])  # fmt: skip
+def test_a_bad_date_is_a_chinese_usage_error(args, registry_csv):
+    extra = ["--enterprises", str(registry_csv)]
+    if args[1] in ("full", "enterprise"):
+        extra += ["--policies", str(SEED)]
+    result = runner.invoke(app, args + extra)
+    _is_usage_error(result, "日期格式应为 YYYY-MM-DD，实为“2025-13-01”")
+
+
+def test_a_day_that_does_not_exist_is_named(registry_csv):
+    result = runner.invoke(app, ["run", "full", "--policies", str(SEED), "--enterprises", str(registry_csv),
+                                 "--as-of", "2025-02-30"])  # fmt: skip
+    _is_usage_error(result, "实为“2025-02-30”")
+
+
+@pytest.mark.parametrize("command", [
+    ["run", "full"], ["run", "enterprise", "A"], ["lists", "auto-grant", "--out", "x.csv"],
+], ids=lambda c: " ".join(c[:2]))  # fmt: skip
+def test_a_missing_policies_path_is_named(command, tmp_path, registry_csv):
+    missing = tmp_path / "no-such-dir"
+    extra = [] if command[0] == "lists" else ["--enterprises", str(registry_csv), "--as-of", "2025-01-01"]
+    result = runner.invoke(app, [*command, "--policies", str(missing), *extra])
+    _is_usage_error(result, "--policies", f"找不到政策文件或目录“{missing}”")
+
+
+def test_match_reports_a_missing_policies_path_the_same_way(tmp_path, registry_csv):
+    missing = tmp_path / "no-such-dir"
+    result = runner.invoke(app, ["match", "--policies", str(missing), "--enterprises", str(registry_csv),
+                                 "--out", str(tmp_path / "o.csv")])  # fmt: skip
+    _is_usage_error(result, "--policies", f"找不到政策文件或目录“{missing}”")
+
+
+def test_a_missing_policy_file_is_named(tmp_path, registry_csv):
+    missing = tmp_path / "draft.yaml"
+    result = runner.invoke(app, ["preview", str(missing), "--enterprises", str(registry_csv),
+                                 "--as-of", "2025-01-01"])  # fmt: skip
+    _is_usage_error(result, "FILE", f"找不到政策文件或目录“{missing}”")
+
+
+def test_preview_wants_exactly_one_policy(tmp_path, registry_csv):
+    result = runner.invoke(app, ["preview", str(tmp_path), "--enterprises", str(registry_csv),
+                                 "--as-of", "2025-01-01"])  # fmt: skip
+    _is_usage_error(result, f"应为一项政策，“{tmp_path}”中有 0 项")
+
+
+def test_a_missing_registry_file_is_named(tmp_path):
+    missing = tmp_path / "none.parquet"
+    result = runner.invoke(app, ["run", "full", "--policies", str(SEED), "--enterprises", str(missing),
+                                 "--as-of", "2021-12-01", "--store", str(tmp_path / "store")])  # fmt: skip
+    _is_usage_error(result, "--enterprises", f"找不到企业数据文件“{missing}”")
+
+
+def test_policy_errors_are_listed_and_exit_1(tmp_path, registry_csv):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(SEED.read_text(encoding="utf-8").replace("level: 省", "level: 州"), encoding="utf-8")
+    result = runner.invoke(app, ["run", "full", "--policies", str(bad), "--enterprises", str(registry_csv),
+                                 "--as-of", "2021-12-01", "--store", str(tmp_path / "store")])  # fmt: skip
+    assert result.exit_code == 1, result.output
+    assert f"{bad}:9:8:" in result.output and "政策文件有 1 处错误" in result.output
+
+
+def test_run_full_still_summarises_in_chinese(tmp_path, registry_csv):
+    # One policy × two enterprises on 2021-12-01: A (纳统 2021) is eligible, B (纳统 2020) is not.
+    result = runner.invoke(app, ["run", "full", "--policies", str(SEED), "--enterprises", str(registry_csv),
+                                 "--as-of", "2021-12-01", "--store", str(tmp_path / "store")])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    flat = _flat(result.output)
+    assert _flat("政策 1 项（跳过过期 0 项），企业 2 家") in flat
+    assert _flat("符合 1，待补充数据 0") in flat
