@@ -74,3 +74,28 @@ def test_incremental_policy_equals_full_run(tmp_path, registry):
     usccs = enterprises.column("uscc").to_pylist()
     assert snapshot(incremental, usccs) == snapshot(full, usccs)
     assert incremental.counts_by_policy() == full.counts_by_policy()
+
+
+def test_full_run_over_several_spill_ranges_is_stored_in_enterprise_order(tmp_path, registry):
+    """20,000 enterprises: pairs go through several enterprise ranges (spill.py) and must come out
+    as the engine gave them, in enterprise order (what one enterprise's lookup relies on)."""
+    import duckdb
+
+    from qinqing.matching.run import match_batches
+    from qinqing.matching.spill import MIN_RANGE
+
+    table = registry(n=20_000, seed=3)
+    assert table.num_rows // MIN_RANGE > 1
+    store = ResultStore(tmp_path)
+    summary = full_run(catalogue(), table, store, AS_OF)
+    want = sorted((b.pairs.to_pylist() for b in match_batches(catalogue(), table, AS_OF)), key=len)
+    want = sorted((r["uscc"], r["policy_id"], r["status"], r["amount"], tuple(r["missing"]))
+                  for batch in want for r in batch)
+    path = tmp_path / "runs" / f"{summary.run_id}.duckdb"
+    store.close()
+    with duckdb.connect(str(path), read_only=True) as con:
+        ents = [e for (e,) in con.execute("SELECT ent FROM pairs").fetchall()]  # physical order
+        got = sorted((u, p, s, a, tuple(m)) for u, p, s, a, m in con.execute(
+            "SELECT uscc, policy_id, status, amount, missing FROM matches").fetchall())
+    assert ents == sorted(ents) and len(ents) == summary.eligible + summary.unknown
+    assert got == want

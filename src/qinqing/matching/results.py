@@ -48,6 +48,7 @@ import numpy as np
 import pyarrow as pa
 
 from qinqing.matching.pairs import FIELD_NAMES, STATUS_NAMES, EncodedPairs
+from qinqing.matching.spill import RangeSpill
 
 KEPT_STATUSES = ("eligible", "unknown")
 IDLE_SECONDS = 0.5  # a reader lets go of the file after this long without a query
@@ -164,16 +165,19 @@ class RunWriter:
         self._con.execute(f"SET memory_limit = '{WRITER_MEMORY}'; SET temp_directory = '{tmp}'")
         self._con.execute(_DDL)
         self._maps = _Maps()
-        self._pending: list[pa.Table] = []
-        self._pending_rows = 0
         self._counts: list[pa.Table] = []
         self._numbered = enterprises is not None
+        numbered = 0
         if enterprises is not None:  # numbered in uscc order, so that pairs sorted by ent are by uscc
             self._con.register("incoming_usccs", _codes_table(enterprises))
             self._con.execute("INSERT INTO enterprises SELECT (row_number() OVER (ORDER BY uscc) - 1)::INTEGER, "
                               "uscc, region_code, industry_code FROM (SELECT DISTINCT ON (uscc) * FROM incoming_usccs) "
                               "ORDER BY uscc")
             self._con.unregister("incoming_usccs")
+            numbered = self._con.execute("SELECT count(*) FROM enterprises").fetchall()[0][0]
+        # Pairs numbered by the registry go to disk by enterprise range (spill.py); others (named
+        # pairs, enterprises first met in the pairs) are numbered here and staged in the file.
+        self._spill = RangeSpill(store.runs_dir / f"{run_id}.spill", numbered)
         self._done = False
 
     def add(self, pairs: pa.Table | EncodedPairs) -> None:
@@ -181,13 +185,10 @@ class RunWriter:
         if isinstance(pairs, EncodedPairs) and pairs.ents is not None and self._numbered:
             # Numbered by the registry in uscc order, as this run's enterprises table: no lookup.
             t = pairs.pairs
-            self._pending.append(pa.table({
+            self._spill.append(pa.table({
                 "ent": pa.array(pairs.ents[t.column("row").to_numpy()].astype(np.int32)),
                 "pol": pa.array(self._pols(pairs)[t.column("pol").to_numpy()].astype(np.int32)),
                 "status": t.column("status"), "amount": t.column("amount"), "missing": t.column("missing")}))
-            self._pending_rows += t.num_rows
-            if self._pending_rows >= 4_000_000:
-                self._drain()
             return
         _insert(self._con, "staging", pairs, self.started_at, self._maps)
 
@@ -198,11 +199,6 @@ class RunWriter:
             self._maps.pols[key] = (pairs.policy_ids, _number(self._con, "policies", "policy_id", "pol", ids))
         return self._maps.pols[key][1]
 
-    def _drain(self) -> None:
-        if self._pending:
-            _insert_numbered(self._con, "staging", pa.concat_tables(self._pending), self.started_at)
-            self._pending, self._pending_rows = [], 0
-
     def add_counts(self, counts: pa.Table) -> None:
         """Append per-policy counts (COUNT_SCHEMA); several rows of one policy are summed."""
         self._counts.append(_conform(counts, COUNT_SCHEMA))
@@ -210,7 +206,6 @@ class RunWriter:
     def publish(self, *, policies: int, enterprises: int, pairs_evaluated: int) -> RunInfo:
         """Sort, index and close the file, then swap it in as the current run."""
         con = self._con
-        self._drain()
         if self._counts:
             con.register("incoming_counts", pa.concat_tables(self._counts))
             con.execute("INSERT INTO staging_counts SELECT * FROM incoming_counts")
@@ -223,7 +218,12 @@ class RunWriter:
         )
         # Sorted by enterprise (numbered in uscc order) so that one enterprise's rows sit in one or
         # two row groups, which the zone maps find without a scan.
-        con.execute("CREATE TABLE pairs AS SELECT * FROM staging ORDER BY ent, pol")
+        con.execute("CREATE TABLE pairs AS FROM staging LIMIT 0")
+        staged = con.execute("SELECT count(*) FROM staging").fetchall()[0][0]
+        for part in self._spill.ranges():  # in enterprise order already (spill.py)
+            _insert_numbered(con, "staging" if staged else "pairs", part, self.started_at)
+        if staged:  # named pairs too (not the fast path's): one sort over everything
+            con.execute("INSERT INTO pairs SELECT * FROM staging ORDER BY ent, pol")
         con.execute(
             "CREATE TABLE policy_counts AS SELECT policy_id, sum(eligible)::BIGINT AS eligible, "
             "sum(unknown)::BIGINT AS unknown, sum(ineligible)::BIGINT AS ineligible, "
@@ -239,11 +239,13 @@ class RunWriter:
         final = self.store.runs_dir / f"{self.run_id}.duckdb"
         os.replace(self.path, final)
         shutil.rmtree(self.store.runs_dir / f"{self.run_id}.tmp", ignore_errors=True)
+        self._spill.discard()
         self.store._publish(self.run_id)
         return self.store.run_info(self.run_id)
 
     def abort(self) -> None:
         if not self._done:
+            self._spill.discard()
             self._con.close()
             self._done = True
             _LIVE_WRITERS.discard(self.path)
