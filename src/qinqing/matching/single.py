@@ -6,6 +6,9 @@ Per (region, industry) the candidates' distinct conditions and amounts — the r
 DuckDB SQL, as in the fast path — are put into one query over a one-row relation, prepared once
 and kept; a call runs it on one persistent in-memory connection and combines the three-valued
 results per policy with numpy segment reductions (min over FALSE < NULL < TRUE is the status).
+The derived fields the query reads (size_class, age_years, ratios) are bound as parameters like the
+stored ones, computed in Python by registry.derived.derive from the row: computing size_class in
+DuckDB from the GB/T 4754 code lists cost ~30 ms a call, the Python lookup microseconds.
 """
 
 from __future__ import annotations
@@ -14,18 +17,20 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
+from functools import cache
 from typing import Any
 
 import duckdb
 import numpy as np
 import pyarrow as pa
-from sqlglot import exp
 
 from qinqing.matching.engines.kernel import combine_one
 from qinqing.matching.engines.plan import PolicyPlan, plan_policies
 from qinqing.matching.pairs import (ENCODED_SCHEMA, FAILED, GUARDED_KEYS, MISSING_BIT, ConditionNames, EncodedPairs,
                                     field_mask, fold)
 from qinqing.matching.scope import in_scope
+from qinqing.registry.derived import derive
 from qinqing.rules.inputs import used_inputs
 
 _SQL_TYPES = {"string": "VARCHAR", "integer": "BIGINT", "money": "DECIMAL(18,4)", "number": "DOUBLE",
@@ -49,8 +54,10 @@ class _Prepared:
     values: np.ndarray  # int8 per distinct condition: _TRUE/_NULL/_FALSE, the constant ones filled in
     variable: np.ndarray  # the distinct conditions the query computes, in its column order
     sql: str
-    params: list[str]  # the stored fields bound, in order, as the query's parameters
+    params: list[str]  # the fields bound, in order, as the query's parameters (stored and derived)
     guarded: tuple[tuple[int, str, str], ...]  # (bit, derived, stored) of the guarded keys read
+    derived: frozenset[str]  # the derived fields among params, computed in Python (registry.derived.derive)
+    inputs: tuple[tuple[str, str], ...]  # (stored field, SQL type) that derive reads for them
 
 
 class EnterpriseMatcher:
@@ -98,7 +105,12 @@ class EnterpriseMatcher:
             prep = self._prepared.get(key)
             if prep is None:
                 prep = self._prepared[key] = self._prepare(region, industry)
-            values = self._con.execute(prep.sql, [row.get(f) for f in prep.params]).fetchall()[0]
+            if prep.derived:
+                computed = derive(self._typed(row, prep.inputs), self.as_of)
+                args = [computed[f] if f in prep.derived else row.get(f) for f in prep.params]
+            else:
+                args = [row.get(f) for f in prep.params]
+            values = self._con.execute(prep.sql, args).fetchall()[0]
         # Guarded keys (pairs.GUARDED_KEYS) in Python, by the rules engine's own used_inputs.
         guarded = sum(bit for bit, derived, stored in prep.guarded
                       if row.get(stored) is None and stored in used_inputs(derived, row))
@@ -143,13 +155,31 @@ class EnterpriseMatcher:
         ) or "0::UBIGINT"
         select = [f"({null_terms})"] + [f"CAST(({conds[i]}) AS BOOLEAN)" for i in variable] + [
             f"CAST(({s}) AS DECIMAL(18,4))" for s in amounts]
-        facts, params = _facts_sql(set(plain), self.as_of)
+        facts, params, derived, inputs = _facts_sql(set(plain))
         sql = f"SELECT {', '.join(select)} FROM ({facts})"
         flat_arr = np.array(flat, np.int64)
         return _Prepared(np.array(cand, np.int64), flat_arr, np.array(offsets, np.int64),
                          np.array(position, np.int64), np.array(masks + [0], np.uint64),
                          np.array(amount_col, np.int64), np.array(amount_masks, np.uint64), values, variable, sql,
-                         params, tuple((1 << MISSING_BIT[k], *GUARDED_KEYS[k]) for k in keys if k in GUARDED_KEYS))
+                         params, tuple((1 << MISSING_BIT[k], *GUARDED_KEYS[k]) for k in keys if k in GUARDED_KEYS),
+                         derived, inputs)
+
+    def _typed(self, row: dict[str, Any], inputs: tuple[tuple[str, str], ...]) -> dict[str, Any]:
+        """The stored fields ``inputs`` of ``row`` as DuckDB's CAST to their types gives them to the SQL:
+        a value already of its type's Python class, in range, is its own cast; any other (a float for
+        money, a Decimal of more than 4 places, a string for a date, ...) is cast by DuckDB itself."""
+        out, other = {}, []
+        for name, sql_type in inputs:
+            v = row.get(name)
+            if v is None or _is_cast(v, sql_type):
+                out[name] = v
+            else:
+                other.append((name, sql_type, v))
+        if other:  # caller holds the lock
+            got = self._con.execute("SELECT " + ", ".join(f"CAST(? AS {t})" for _, t, _ in other),
+                                    [v for _, _, v in other]).fetchall()[0]
+            out.update((name, g) for (name, _, _), g in zip(other, got))
+        return out
 
     def _combine(self, prep: _Prepared, nullmask: int, values: tuple, uscc: str) -> EncodedPairs:
         k = len(prep.variable)
@@ -173,18 +203,57 @@ class EnterpriseMatcher:
         return EncodedPairs(table, pa.array([uscc], pa.string()), self.policy_ids, self.condition_ids)
 
 
-def _facts_sql(read: set[str], as_of: date) -> tuple[str, list[str]]:
-    """One row of facts from bound parameters: the stored fields read (and those the derived fields
-    read are computed from), each cast to its type; the derived fields read, computed as of ``as_of``."""
+_BIGINT = (-(1 << 63), (1 << 63) - 1)
+_MONEY_LIMIT = Decimal(10) ** 14  # DECIMAL(18,4): 14 digits before the point
+
+
+def _is_cast(v: Any, sql_type: str) -> bool:
+    """Whether CAST(v AS sql_type) in DuckDB is ``v`` itself (same Python value back)."""
+    t = type(v)
+    if sql_type == "VARCHAR":
+        return t is str
+    if sql_type == "BIGINT":
+        return t is int and _BIGINT[0] <= v <= _BIGINT[1]
+    if sql_type == "DECIMAL(18,4)":
+        return (t is Decimal and v.is_finite() and v.as_tuple().exponent >= -4 and abs(v) < _MONEY_LIMIT
+                and not (v.is_zero() and v.is_signed()))  # -0 is cast to 0
+    if sql_type == "DATE":
+        return t is date
+    if sql_type == "DOUBLE":
+        return t is float
+    if sql_type == "BOOLEAN":
+        return t is bool
+    return False
+
+
+@cache
+def _derived_types() -> dict[str, str]:
+    """DuckDB's type of each derived field's SQL (age_years is INTEGER there, not BIGINT), so that a
+    field computed in Python is bound with the very type the SQL gave it."""
     from qinqing.registry.derived import derived_sql
     from qinqing.registry.schema import FIELDS_BY_NAME, STORED_FIELDS
 
-    every = derived_sql(as_of)
-    derived = {name: every[name] for name in read if name in every}
-    stored = set(read) - set(derived)
-    for e in derived.values():
-        stored |= {c.name for c in e.find_all(exp.Column)}
-    params = [f.name for f in STORED_FIELDS if f.name in stored]
-    cols = ", ".join(f'CAST(? AS {_SQL_TYPES[FIELDS_BY_NAME[n].type.value]}) AS "{n}"' for n in params) or "1 AS _"
-    extra = ", ".join(f'{e.sql(dialect="duckdb")} AS "{n}"' for n, e in derived.items())
-    return f"SELECT *{', ' + extra if extra else ''} FROM (SELECT {cols})", params
+    every = derived_sql(date(2000, 1, 1))
+    cols = ", ".join(f'CAST(NULL AS {_SQL_TYPES[f.type.value]}) AS "{f.name}"' for f in STORED_FIELDS)
+    types = ", ".join(f'typeof({e.sql(dialect="duckdb")})' for e in every.values())
+    got = duckdb.connect().execute(f"SELECT {types} FROM (SELECT {cols})").fetchall()[0]
+    assert all(FIELDS_BY_NAME[n].derived for n in every)
+    return dict(zip(every, got))
+
+
+def _facts_sql(read: set[str]) -> tuple[str, list[str], frozenset[str], tuple[tuple[str, str], ...]]:
+    """One row of facts from bound parameters: the fields read, each cast to its type. A derived field
+    read is a parameter too, computed in Python by registry.derived.derive (the same definition as its
+    SQL, tests/registry/test_derived.py) from its stored inputs typed as the SQL would (``_typed``);
+    returns the SQL, the fields bound in order, the derived ones among them and those inputs."""
+    from qinqing.registry.derived import DERIVED_NAMES
+    from qinqing.registry.schema import FIELDS_BY_NAME, STORED_FIELDS
+    from qinqing.rules.inputs import stored_inputs
+
+    derived = frozenset(n for n in read if n in DERIVED_NAMES)
+    inputs = set().union(*(stored_inputs(n) for n in derived)) if derived else set()
+    params = [f.name for f in STORED_FIELDS if f.name in read] + [n for n in DERIVED_NAMES if n in derived]
+    types = {n: _derived_types()[n] if n in derived else _SQL_TYPES[FIELDS_BY_NAME[n].type.value] for n in params}
+    cols = ", ".join(f'CAST(? AS {types[n]}) AS "{n}"' for n in params) or "1 AS _"
+    typed_inputs = tuple((f.name, _SQL_TYPES[f.type.value]) for f in STORED_FIELDS if f.name in inputs)
+    return f"SELECT {cols}", params, derived, typed_inputs
