@@ -56,9 +56,43 @@ def test_ranges_give_every_pair_back_in_enterprise_order(tmp_path_factory, chunk
 def test_files_removed_after_reading_and_on_discard(tmp_path):
     spill = RangeSpill(tmp_path / "s", 50_000)
     spill.append(_pairs([1, 20_000, 49_999]))
+    spill.flush()  # written by a background thread
     assert len(list((tmp_path / "s").glob("*.arrow"))) == 3
     assert [p.column("ent").to_pylist() for p in spill.ranges()] == [[1], [20_000], [49_999]]
     assert list((tmp_path / "s").glob("*.arrow")) == []
     spill.append(_pairs([5]))
     spill.discard()
     assert not (tmp_path / "s").exists()
+
+
+def test_an_error_on_the_writer_thread_is_raised_to_the_caller(tmp_path):
+    (tmp_path / "s").write_text("a file where the spill directory should be")
+    spill = RangeSpill(tmp_path / "s", 50_000)
+    spill.append(_pairs([1, 2]))
+    with pytest.raises(FileExistsError):
+        spill.flush()
+    spill.discard()
+
+
+def test_ranges_stopped_early_leave_no_thread_behind(tmp_path):
+    import threading
+
+    spill = RangeSpill(tmp_path / "s", 50_000)
+    spill.append(_pairs(list(range(0, 50_000, 1_000))))
+    ranges = spill.ranges()
+    first = next(ranges)
+    assert first.column("ent").to_pylist() == [0, 1_000, 2_000, 3_000, 4_000]
+    ranges.close()  # the caller gave up (an insert failed, say) while the next range was ready
+    assert not [t for t in threading.enumerate() if t.name.startswith("range-spill")]
+    spill.discard()
+    assert not (tmp_path / "s").exists()
+
+
+def test_discard_drops_what_is_still_queued(tmp_path):
+    spill = RangeSpill(tmp_path / "s", 50_000)
+    for i in range(20):
+        spill.append(_pairs([i * 100, 40_000 + i]))
+    spill.discard()
+    assert not (tmp_path / "s").exists()
+    spill.append(_pairs([7]))  # usable again afterwards
+    assert [p.column("ent").to_pylist() for p in spill.ranges()] == [[7]]

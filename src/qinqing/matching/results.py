@@ -629,10 +629,23 @@ def _add_counts(con: duckdb.DuckDBPyConnection, counts: pa.Table) -> None:
 
 def _insert_numbered(con: duckdb.DuckDBPyConnection, table: str, incoming: pa.Table, now: datetime) -> None:
     """Insert encoded pairs already numbered (ent, pol, status, amount in 0.0001 units, missing)."""
-    con.register("incoming", incoming)
-    con.execute(f"INSERT INTO {table} SELECT ent, pol, status, (amount::DECIMAL(18,4) * 0.0001)::DECIMAL(18,4), "
-                "missing, ?::TIMESTAMP FROM incoming WHERE status IN (0, 1)", [now])
+    # amount's integers are DECIMAL(18,4)'s own representation: relabelled, not converted (a
+    # DECIMAL expression per row cost a sixth of the insert).
+    con.register("incoming", incoming.set_column(incoming.schema.get_field_index("amount"), "amount",
+                                                 _as_decimal(incoming.column("amount"))))
+    con.execute(f"INSERT INTO {table} SELECT ent, pol, status, amount, missing, ?::TIMESTAMP FROM incoming "
+                "WHERE status IN (0, 1)", [now])
     con.unregister("incoming")
+
+
+def _as_decimal(amount: pa.ChunkedArray) -> pa.ChunkedArray:
+    """int64 amounts in 0.0001 units as DECIMAL(18,4) (Arrow decimal64: the same 8 bytes), zero-copy."""
+    amount = amount.cast(pa.int64())
+    return pa.chunked_array([pa.Array.from_buffers(_AMOUNT, len(c), c.buffers(), c.null_count, c.offset)
+                             for c in amount.chunks], _AMOUNT)
+
+
+_AMOUNT = pa.decimal64(18, 4)
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, pairs: pa.Table | EncodedPairs, now: datetime,
