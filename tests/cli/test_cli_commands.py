@@ -152,3 +152,23 @@ def test_run_full_still_summarises_in_chinese(tmp_path, registry_csv):
     flat = _flat(result.output)
     assert _flat("政策 1 项（跳过过期 0 项），企业 2 家") in flat
     assert _flat("符合 1，待补充数据 0") in flat
+
+
+def test_match_reads_a_generated_csv_like_its_parquet_twin(tmp_path):
+    """`registry generate` writes CSV with Chinese headers for spreadsheets; `match` must read them."""
+    outputs = []
+    for suffix in (".csv", ".parquet"):
+        registry = tmp_path / f"registry{suffix}"
+        made = runner.invoke(app, ["registry", "generate", "--n", "300", "--seed", "5", "--province", "230000",
+                                   "--out", str(registry)])  # fmt: skip
+        assert made.exit_code == 0, made.output
+        out = tmp_path / f"matches-{suffix[1:]}.csv"
+        result = runner.invoke(app, ["match", "--policies", str(SEED), "--enterprises", str(registry),
+                                     "--out", str(out), "--as-of", "2021-12-01"])  # fmt: skip
+        assert result.exit_code == 0, result.output
+        outputs.append(pacsv.read_csv(out))
+    from_csv, from_parquet = outputs
+    assert from_csv.equals(from_parquet)
+    assert from_csv.num_rows == 300
+    assert "" not in from_csv.column("uscc").to_pylist()
+    assert set(from_csv.column("status").to_pylist()) >= {"ineligible", "unknown"}

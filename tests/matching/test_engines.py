@@ -58,6 +58,28 @@ def test_file_input(tmp_path, suffix):
     assert _summary(duckdb_engine.match([HLJ], path, AS_OF)) == EXPECTED
 
 
+def test_csv_with_chinese_headers_as_a_spreadsheet_exports_it(tmp_path):
+    """Headers as `registry generate` writes them (统一社会信用代码, …), behind a BOM, some with units."""
+    from qinqing.registry.schema import field
+
+    path = tmp_path / "enterprises.csv"
+    headers = {name: field(name).label_zh for name in ROWS}
+    headers["above_scale_since"] += "（年）"  # full-width unit suffix, as hand-made sheets have it
+    pacsv.write_csv(pa.table({headers[k]: v for k, v in ROWS.items()}), path)
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    assert _summary(duckdb_engine.match([HLJ], path, AS_OF)) == EXPECTED
+
+
+def test_a_fields_own_name_wins_over_its_chinese_alias(tmp_path):
+    from qinqing.registry.schema import field
+
+    rows = dict(ROWS)
+    rows[field("region_code").label_zh] = ["330106", "330106", "330106"]  # would make A ineligible, C known
+    path = tmp_path / "enterprises.csv"
+    pacsv.write_csv(pa.table(rows), path)
+    assert _summary(duckdb_engine.match([HLJ], path, AS_OF)) == EXPECTED
+
+
 @pytest.mark.spark
 def test_spark_engine_same_result():
     from qinqing.matching.engines import spark as spark_engine

@@ -14,8 +14,9 @@ _UNIT_SUFFIX = re.compile(r"\([^()]*\)$")
 
 
 def normalise_header(header: object) -> str:
-    """Full-width brackets and spaces folded (（万元）→(万元)), whitespace dropped, ASCII lowercased."""
-    text = unicodedata.normalize("NFKC", "" if header is None else str(header))
+    """Full-width brackets and spaces folded (（万元）→(万元)), whitespace and a byte-order mark
+    dropped, ASCII lowercased."""
+    text = unicodedata.normalize("NFKC", "" if header is None else str(header)).replace("\ufeff", "")
     return re.sub(r"\s+", "", text).lower()
 
 

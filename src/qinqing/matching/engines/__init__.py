@@ -11,6 +11,7 @@ from datetime import date
 import pyarrow as pa
 from sqlglot import exp
 
+from qinqing.registry.columns import field_for_header
 from qinqing.registry.schema import STORED_FIELDS
 from qinqing.rules.compile import Dialect, compile_policy
 from qinqing.rules.model import Policy
@@ -30,10 +31,19 @@ ENTERPRISE_SCHEMA = enterprise_schema()
 
 
 def typed_enterprises(raw_relation: str, present: Iterable[str]) -> exp.Select:
-    """Every stored field, cast to its type; fields absent from the input are typed NULLs."""
-    present = set(present)
+    """Every stored field, cast to its type; fields absent from the input are typed NULLs.
+
+    Input columns are matched to fields by name or by the headers the importer understands
+    (统一社会信用代码, 营业收入(万元), …), so a registry file as `qinqing registry generate` writes
+    it as CSV (Chinese headers) reads like its Parquet twin; a field's own name wins over an alias."""
+    source: dict[str, str] = {}
+    for column in present:
+        name = field_for_header(column)
+        if name is not None and (name not in source or column == name):
+            source[name] = column
     columns = [
-        exp.cast(exp.column(f.name) if f.name in present else exp.null(), sql_type(f.type)).as_(f.name)
+        exp.cast(exp.column(source[f.name], quoted=True) if f.name in source else exp.null(),
+                 sql_type(f.type)).as_(f.name)
         for f in STORED_FIELDS
     ]
     return exp.select(*columns).from_(raw_relation)
