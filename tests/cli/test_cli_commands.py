@@ -172,3 +172,14 @@ def test_match_reads_a_generated_csv_like_its_parquet_twin(tmp_path):
     assert from_csv.num_rows == 300
     assert "" not in from_csv.column("uscc").to_pylist()
     assert set(from_csv.column("status").to_pylist()) >= {"ineligible", "unknown"}
+
+
+def test_match_names_an_unreadable_registry_file_without_a_traceback(tmp_path):
+    junk = tmp_path / "junk.csv"
+    junk.write_bytes(bytes(range(128, 256)) * 3)
+    result = runner.invoke(app, ["match", "--policies", str(SEED), "--enterprises", str(junk),
+                                 "--out", str(tmp_path / "m.csv")])  # fmt: skip
+    _is_usage_error(result, "既不是 UTF-8 也不是 GBK/GB18030 编码的 CSV 文件")
+    missing = runner.invoke(app, ["match", "--policies", str(SEED), "--enterprises", str(tmp_path / "none.csv"),
+                                  "--out", str(tmp_path / "m.csv")])  # fmt: skip
+    _is_usage_error(missing, "找不到企业数据文件")

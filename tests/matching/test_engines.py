@@ -70,6 +70,27 @@ def test_csv_with_chinese_headers_as_a_spreadsheet_exports_it(tmp_path):
     assert _summary(duckdb_engine.match([HLJ], path, AS_OF)) == EXPECTED
 
 
+def test_gbk_csv_as_chinese_spreadsheets_save_it(tmp_path):
+    from qinqing.registry.schema import field
+
+    utf8 = tmp_path / "utf8.csv"
+    pacsv.write_csv(pa.table({field(k).label_zh: v for k, v in ROWS.items()}), utf8)
+    gbk = tmp_path / "gbk.csv"
+    gbk.write_bytes(utf8.read_text(encoding="utf-8").encode("gbk"))
+    assert _summary(duckdb_engine.match([HLJ], gbk, AS_OF)) == EXPECTED
+
+
+@pytest.mark.parametrize("content, message", [
+    (bytes(range(128, 256)) * 3, "既不是 UTF-8 也不是 GBK/GB18030 编码的 CSV 文件"),
+    ("名称,地址\n甲,乙\n".encode(), "缺少必需的列“统一社会信用代码”"),
+])  # fmt: skip
+def test_a_file_that_is_no_registry_is_a_chinese_error(tmp_path, content, message):
+    path = tmp_path / "enterprises.csv"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=message):
+        duckdb_engine.match([HLJ], path, AS_OF)
+
+
 def test_a_fields_own_name_wins_over_its_chinese_alias(tmp_path):
     from qinqing.registry.schema import field
 
@@ -87,3 +108,17 @@ def test_spark_engine_same_result():
     table = spark_engine.match([HLJ], pa.table(ROWS), AS_OF, spark=spark_engine.session())
     assert table.schema == RESULT_SCHEMA
     assert _summary(table) == EXPECTED
+
+
+@pytest.mark.spark
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "gbk"])
+def test_spark_reads_csv_with_chinese_headers_in_either_encoding(tmp_path, encoding):
+    """Spark's own CSV reader knows no GBK: such a file is transcoded first; headers map as for DuckDB."""
+    from qinqing.matching.engines import spark as spark_engine
+    from qinqing.registry.schema import field
+
+    utf8 = tmp_path / "utf8.csv"
+    pacsv.write_csv(pa.table({field(k).label_zh: v for k, v in ROWS.items()}), utf8)
+    path = tmp_path / f"{encoding}.csv"
+    path.write_bytes(utf8.read_text(encoding="utf-8").encode(encoding))
+    assert _summary(spark_engine.match([HLJ], path, AS_OF, spark=spark_engine.session())) == EXPECTED

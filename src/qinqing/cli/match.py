@@ -37,7 +37,12 @@ def match(
         raise typer.BadParameter("应为 duckdb 或 spark", param_hint="--engine")
     if out.suffix.lower() not in (".csv", ".jsonl", ".parquet"):
         raise typer.BadParameter("输出文件应为 .csv、.jsonl 或 .parquet", param_hint="--out")
-    table = run(selected, enterprises, day)
+    if not enterprises.exists():
+        raise typer.BadParameter(f"找不到企业数据文件“{enterprises}”", param_hint="--enterprises")
+    try:
+        table = run(selected, enterprises, day)
+    except ValueError as error:  # not CSV/Parquet, or unreadable as such
+        raise typer.BadParameter(str(error), param_hint="--enterprises") from None
     write_results(table, out)
     counts = {s: 0 for s in STATUS_ZH}
     for s in table.column("status").to_pylist():
@@ -124,7 +129,10 @@ def _enterprise_facts(enterprise: str, uscc: str | None) -> dict:
         from qinqing.matching.engines.duckdb import load_enterprises
 
         con = duckdb.connect()
-        load_enterprises(con, path)
+        try:
+            load_enterprises(con, path)
+        except ValueError as error:
+            raise typer.BadParameter(str(error), param_hint="--enterprise") from None
         rel = con.sql("SELECT * FROM enterprises")
         rows = rel.to_arrow_table().to_pylist()
         if uscc:

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
+from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.csv as pacsv
 from sqlglot import exp
 
 from qinqing.registry.columns import field_for_header
@@ -35,18 +37,36 @@ def typed_enterprises(raw_relation: str, present: Iterable[str]) -> exp.Select:
 
     Input columns are matched to fields by name or by the headers the importer understands
     (统一社会信用代码, 营业收入(万元), …), so a registry file as `qinqing registry generate` writes
-    it as CSV (Chinese headers) reads like its Parquet twin; a field's own name wins over an alias."""
+    it as CSV (Chinese headers) reads like its Parquet twin; a field's own name wins over an alias.
+    A ValueError when no column holds the uscc (every result row would be nameless)."""
     source: dict[str, str] = {}
     for column in present:
         name = field_for_header(column)
         if name is not None and (name not in source or column == name):
             source[name] = column
+    if "uscc" not in source:
+        raise ValueError("企业数据缺少必需的列“统一社会信用代码”（也可写作“信用代码”或 uscc）")
     columns = [
         exp.cast(exp.column(source[f.name], quoted=True) if f.name in source else exp.null(),
                  sql_type(f.type)).as_(f.name)
         for f in STORED_FIELDS
     ]
     return exp.select(*columns).from_(raw_relation)
+
+
+def read_gb18030_csv(path: Path) -> pa.Table:
+    """A GBK/GB18030 CSV (as Chinese spreadsheets save it), every column as text, empty cells NULL
+    (as DuckDB reads a UTF-8 one). A file that is not such a CSV is a ValueError in Chinese."""
+    options = pacsv.ReadOptions(encoding="gb18030")
+    try:
+        with pacsv.open_csv(path, read_options=options) as reader:
+            names = reader.schema.names
+        convert = pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, strings_can_be_null=True)
+        return pacsv.read_csv(path, read_options=options, convert_options=convert)
+    except UnicodeDecodeError:
+        raise ValueError(f"企业数据文件“{path}”既不是 UTF-8 也不是 GBK/GB18030 编码的 CSV 文件") from None
+    except pa.ArrowInvalid as error:
+        raise ValueError(f"无法按 CSV 读取企业数据文件“{path}”：{str(error).strip().splitlines()[0]}") from error
 
 
 def match_sql(policies: Iterable[Policy], dialect: Dialect, as_of: date, source_relation: str) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from qinqing.matching.engines import RESULT_SCHEMA, match_sql, typed_enterprises
+from qinqing.matching.engines import RESULT_SCHEMA, match_sql, read_gb18030_csv, typed_enterprises
 from qinqing.rules.model import Policy
 
 
@@ -37,8 +37,22 @@ def load_enterprises(con: duckdb.DuckDBPyConnection, enterprises: pa.Table | str
         if suffix == ".parquet":
             raw = con.read_parquet(path)
         elif suffix == ".csv":
-            raw = con.read_csv(path, all_varchar=True, header=True)
+            raw = _read_csv(con, Path(path))
         else:
             raise ValueError(f"企业数据文件应为 .csv 或 .parquet：{path}")
     raw.create_view("raw_enterprises")
     con.execute(f"CREATE TEMP VIEW enterprises AS {typed_enterprises('raw_enterprises', raw.columns).sql(dialect='duckdb')}")
+
+
+def _read_csv(con: duckdb.DuckDBPyConnection, path: Path) -> duckdb.DuckDBPyRelation:
+    """Every column as text (the schema types them); UTF-8 read by DuckDB, a GBK/GB18030 export (as
+    Chinese spreadsheets save it) transcoded by Arrow. A file that is not CSV is a ValueError."""
+    from qinqing.registry.readers import detect_encoding
+
+    try:
+        if detect_encoding(path) != "gb18030":
+            return con.read_csv(str(path), all_varchar=True, header=True)
+        return con.from_arrow(read_gb18030_csv(path))
+    except duckdb.Error as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ValueError(f"无法按 CSV 读取企业数据文件“{path}”：{reason}") from error
