@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 import openpyxl
+import pytest
 
 from qinqing.matching.engines.plan import PolicyPlan, plan_from_sql
 from qinqing.matching.lists import auto_grant_candidates, export, push_list
@@ -69,4 +70,26 @@ def test_preview_counts_and_budget(registry):
     assert sum(r["eligible"] for r in result.by_region) == result.eligible
     assert sum(r["amount"] for r in result.by_industry) == result.amount_total
     assert result.amount_distribution[-1]["amount"] <= 50
+    assert sum(b["eligible"] for b in result.amount_bands) == result.eligible  # every amount in one band
+    assert sum(b["amount"] for b in result.amount_bands) == result.amount_total
+    assert result.amount_bands[0]["low"] == 0 and result.amount_bands[-1]["high"] >= result.amount_distribution[-1]["amount"]
     assert len(result.sample) == 20 and result.sample[0]["status"] == "eligible"
+
+
+@pytest.mark.parametrize("amounts, bands", [
+    ([], []),
+    (["10", "10"], [("10", "10", 2)]),  # all equal: one band
+    # top 50 → width ≥ 50 / 8 = 6.25 → 10; 50 itself falls in the last band [40, 50]
+    (["3", "7", "50"], [("0", "10", 2), ("10", "20", 0), ("20", "30", 0), ("30", "40", 0), ("40", "50", 1)]),
+    # top 100 → width ≥ 12.5 → 20; 20 is the low end of [20, 40)
+    (["0.5", "20", "20", "100"], [("0", "20", 1), ("20", "40", 2), ("40", "60", 0), ("60", "80", 0), ("80", "100", 1)]),
+    # top 0.03 → width ≥ 0.00375 → 0.005: six bands
+    (["0.012", "0.03"], [("0", "0.005", 0), ("0.005", "0.01", 0), ("0.01", "0.015", 1), ("0.015", "0.02", 0),
+                         ("0.02", "0.025", 0), ("0.025", "0.03", 1)]),
+])  # fmt: skip
+def test_amount_bands_have_round_widths(amounts, bands):
+    from qinqing.matching.preview import amount_bands
+
+    got = amount_bands([Decimal(a) for a in amounts])
+    assert [(b["low"], b["high"], b["eligible"]) for b in got] == [(Decimal(lo), Decimal(hi), n) for lo, hi, n in bands]
+    assert sum(b["amount"] for b in got) == sum(Decimal(a) for a in amounts)

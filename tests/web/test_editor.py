@@ -85,7 +85,10 @@ def test_preview_publish_and_the_enterprise_sees_the_new_policy(client_for):
     preview = officer.get("/api/officer/policies/test-new-bonus/preview").json()
     assert (preview["eligible"], preview["unknown"], preview["ineligible"]) == (2, 0, 1)
     assert preview["amount_total"] == "20.0000"
-    assert "预计兑现金额" in officer.get("/officer/policies/test-new-bonus/preview").text
+    assert [(b["low"], b["high"], b["eligible"]) for b in preview["amount_bands"]] == [("10.0000", "10.0000", 2)]
+    assert preview["by_industry"] == [{"section": "C 制造业", "eligible": 2}]
+    page = officer.get("/officer/policies/test-new-bonus/preview").text
+    assert "预计兑现金额" in page and "每家金额：最低 10 · " in page and "最高 10 万元" in page
 
     published = officer.post("/officer/policies/test-new-bonus/publish", data={"csrf_token": csrf},
                              follow_redirects=False)

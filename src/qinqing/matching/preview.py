@@ -25,6 +25,7 @@ class Preview:
     budget: Decimal | None
     budget_share: float | None  # amount_total / budget
     amount_distribution: list[dict]  # quantiles of eligible amounts
+    amount_bands: list[dict]  # low, high, eligible, amount: eligible enterprises by amount band (amount_bands())
     by_region: list[dict]  # region_code, eligible, unknown, amount
     by_industry: list[dict]  # GB/T 4754 section letter
     by_size_class: list[dict]
@@ -49,6 +50,8 @@ def preview(policy: Any, enterprises: pa.Table, as_of: date, *, sample_size: int
     values = con.execute(f"SELECT quantile_disc(amount, {qs}) FROM kept "
                          "WHERE status='eligible' AND amount IS NOT NULL").fetchone()[0] or []
     quantiles = list(zip(qs, values))
+    amounts = [a for (a,) in con.execute("SELECT amount FROM kept WHERE status='eligible' AND amount IS NOT NULL")
+               .fetchall()]
 
     def breakdown(key: str) -> list[dict]:
         rows = con.execute(
@@ -63,7 +66,39 @@ def preview(policy: Any, enterprises: pa.Table, as_of: date, *, sample_size: int
         policy_id=policy.id, evaluated=evaluated, eligible=eligible, unknown=unknown, amount_total=total,
         budget=budget, budget_share=float(total / budget) if budget else None,
         amount_distribution=[{"quantile": q, "amount": a} for q, a in quantiles],
+        amount_bands=amount_bands(amounts),
         by_region=breakdown("region_code"), by_industry=breakdown("left(industry_code, 1)"),
         by_size_class=breakdown("size_class"),
         sample=[{"uscc": u, "name": n, "status": s, "amount": a, "missing": list(m or [])} for u, n, s, a, m in sample],
     )
+
+
+def amount_bands(amounts: list[Decimal], most: int = 8) -> list[dict]:
+    """Eligible amounts counted in equal bands of a round width (1, 2 or 5 × 10ⁿ 万元), at most
+    ``most`` bands from 0 up to the largest amount; a band is [low, high), the last includes its
+    top. One band holding the single amount when all amounts are equal. Empty bands are kept, so
+    the chart's axis is linear."""
+    if not amounts:
+        return []
+    top, bottom = max(amounts), min(amounts)
+    if top == bottom:
+        return [{"low": bottom, "high": top, "eligible": len(amounts), "amount": sum(amounts, Decimal(0))}]
+    width = _round_width(Decimal(top) / most)
+    count = max(1, int(-(-Decimal(top) // width)))  # ceil(top / width)
+    bands = [{"low": width * i, "high": width * (i + 1), "eligible": 0, "amount": Decimal(0)} for i in range(count)]
+    for a in amounts:
+        band = bands[min(int(Decimal(a) // width), count - 1)]
+        band["eligible"] += 1
+        band["amount"] += Decimal(a)
+    return bands
+
+
+def _round_width(at_least: Decimal) -> Decimal:
+    """The smallest of 1, 2, 5 × 10ⁿ (n ≥ -4: amounts have four decimals) that is ≥ at_least."""
+    exponent = -4
+    while True:
+        for step in (1, 2, 5):
+            width = Decimal(step).scaleb(exponent)
+            if width >= at_least:
+                return width.quantize(Decimal(1)) if width >= 1 else width  # 10, not 1E+1
+        exponent += 1

@@ -14,7 +14,7 @@ from qinqing.accounts.authz import Principal, Role, require_policy_editor, requi
 from qinqing.catalogue.errors import PolicyNotFound
 from qinqing.catalogue.parse import parse_policy
 from qinqing.catalogue.store import CatalogueStore, PolicyEntry
-from qinqing.registry.standards import regions
+from qinqing.registry.standards import industries, regions
 from qinqing.rules.model import Policy
 
 SAMPLE_SIZE = 10
@@ -33,7 +33,8 @@ class PreviewView:
     by_region: list[tuple[str, int]] = field(default_factory=list)
     by_industry: list[tuple[str, int]] = field(default_factory=list)  # GB/T 4754 section letter
     by_size_class: list[tuple[str, int]] = field(default_factory=list)
-    amount_quantiles: list[tuple[str, Decimal]] = field(default_factory=list)  # P0 … P100 of eligible amounts
+    amount_quantiles: list[tuple[str, Decimal]] = field(default_factory=list)  # 最低 … 最高 of eligible amounts
+    amount_bands: list[tuple[Decimal, Decimal, int]] = field(default_factory=list)  # low, high, eligible enterprises
     sample: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -49,6 +50,7 @@ class PreviewView:
             "by_industry": [{"section": r, "eligible": n} for r, n in self.by_industry],
             "by_size_class": [{"size_class": r, "eligible": n} for r, n in self.by_size_class],
             "amount_quantiles": [{"quantile": q, "amount": str(a)} for q, a in self.amount_quantiles],
+            "amount_bands": [{"low": str(lo), "high": str(hi), "eligible": n} for lo, hi, n in self.amount_bands],
             "sample": self.sample,
         }
 
@@ -106,11 +108,23 @@ class EditorService:
             ineligible=enterprises.num_rows - result.eligible - result.unknown,
             amount_total=result.amount_total, budget=result.budget,
             by_region=[(_region_name(r["key"]), int(r["eligible"])) for r in result.by_region if r["eligible"]],
-            by_industry=[(str(r["key"] or "未知"), int(r["eligible"])) for r in result.by_industry if r["eligible"]],
+            by_industry=[(_section_name(r["key"]), int(r["eligible"])) for r in result.by_industry if r["eligible"]],
             by_size_class=[(str(r["key"] or "未知"), int(r["eligible"])) for r in result.by_size_class if r["eligible"]],
-            amount_quantiles=[(f"P{round(q['quantile'] * 100)}", Decimal(q["amount"])) for q in result.amount_distribution],
+            amount_quantiles=[(QUANTILE_ZH.get(q["quantile"], f"{q['quantile']:.0%}分位"), Decimal(q["amount"]))
+                              for q in result.amount_distribution],
+            amount_bands=[(b["low"], b["high"], b["eligible"]) for b in result.amount_bands],
             sample=[{**s, "amount": str(s["amount"]) if s["amount"] is not None else None} for s in result.sample],
         )
+
+
+QUANTILE_ZH = {0.0: "最低", 0.25: "四分之一分位", 0.5: "中位数", 0.75: "四分之三分位", 0.9: "90%分位", 1.0: "最高"}
+
+
+def _section_name(letter: str | None) -> str:
+    """GB/T 4754 门类 letter → "C 制造业"."""
+    if not letter:
+        return "未知行业"
+    return f"{letter} {industries.name(letter) or ''}".strip()
 
 
 def _region_name(code: str | None) -> str:
