@@ -1,14 +1,17 @@
-"""Fixtures for the web tests: a migrated SQLite store with real catalogue policies, a few enterprises
+"""Fixtures for the web tests: a migrated store (SQLite, and PostgreSQL when test.sh started one) with real catalogue policies, a few enterprises
 whose outcomes were worked out by hand, one user per role, and a TestClient per user."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import uuid
 from datetime import date
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from qinqing.accounts import AccountService, Role
@@ -17,6 +20,8 @@ from qinqing.db import make_engine, migrate
 from qinqing.registry.store import upsert_enterprises
 from qinqing.settings import Settings
 from qinqing.web.app import create_app
+
+POSTGRES_ENV = "QINQING_TEST_POSTGRES_URL"  # as tests/conftest.py (not importable by name from here)
 
 from web_support import AS_OF, ELIGIBLE, ENTERPRISES, HLJ, HLJ_DEPARTMENT, PASSWORD, UNKNOWN, csrf_of, login  # noqa: F401
 
@@ -31,11 +36,8 @@ USERS = {
 }
 
 
-@pytest.fixture(scope="session")
-def template_db(tmp_path_factory) -> Path:
-    """A migrated, seeded database built once; each test gets its own copy (argon2 hashing is slow on purpose)."""
-    path = tmp_path_factory.mktemp("web-template") / "web.db"
-    url = f"sqlite:///{path}"
+def _seed(url: str) -> None:
+    """Migrate ``url`` and fill it: the enterprises, the Heilongjiang policies, one user per role."""
     migrate(url)
     engine = make_engine(url)
     upsert_enterprises(engine, ENTERPRISES)
@@ -44,19 +46,61 @@ def template_db(tmp_path_factory) -> Path:
     accounts = AccountService(engine)
     for username, role, display, binding in USERS.values():
         accounts.create_user(username, PASSWORD, role, display, **binding)
-    with engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory) -> Path:
+    """A migrated, seeded database built once; each test gets its own copy (argon2 hashing is slow on purpose)."""
+    path = tmp_path_factory.mktemp("web-template") / "web.db"
+    _seed(f"sqlite:///{path}")
     return path
 
 
-@pytest.fixture
-def web_engine(template_db, tmp_path):
-    path = tmp_path / "web.db"
-    shutil.copyfile(template_db, path)
-    engine = make_engine(f"sqlite:///{path}")
-    yield engine
-    engine.dispose()
+@pytest.fixture(scope="session")
+def postgres_template():
+    """The same seeded database on the PostgreSQL server of QINQING_TEST_POSTGRES_URL, as a template
+    that each test's database is created from (CREATE DATABASE … TEMPLATE: a file copy, no re-seeding)."""
+    server = os.environ.get(POSTGRES_ENV)
+    if not server:
+        pytest.skip(f"{POSTGRES_ENV} is not set; scripts/test.sh starts a PostgreSQL server and sets it")
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    name = f"qinqing_web_template_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        _seed(sa.make_url(server).set(database=name).render_as_string(hide_password=False))
+        yield admin, name
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def web_engine(request, template_db, tmp_path):
+    """The seeded web database, a copy of its own per test: every web test runs on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        path = tmp_path / "web.db"
+        shutil.copyfile(template_db, path)
+        engine = make_engine(f"sqlite:///{path}")
+        yield engine
+        engine.dispose()
+        return
+    admin, template = request.getfixturevalue("postgres_template")
+    name = f"qinqing_web_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    engine = make_engine(admin.url.set(database=name).render_as_string(hide_password=False))
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
@@ -74,7 +118,7 @@ def results_dir(tmp_path) -> Path:
 
 @pytest.fixture
 def app(web_engine, users, results_dir):
-    settings = Settings(database_url=str(web_engine.url), secret_key="test-secret", reference_date=AS_OF,
+    settings = Settings(database_url=web_engine.url.render_as_string(hide_password=False), secret_key="test-secret", reference_date=AS_OF,
                         results_dir=results_dir)
     return create_app(settings, engine=web_engine)
 

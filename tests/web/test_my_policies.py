@@ -51,7 +51,7 @@ def test_expired_policies_are_not_offered(web_engine, users, results_dir):
     from qinqing.settings import Settings
     from qinqing.web.app import create_app
 
-    later = Settings(database_url=str(web_engine.url), secret_key="k", reference_date=date(2023, 6, 1),
+    later = Settings(database_url=web_engine.url.render_as_string(hide_password=False), secret_key="k", reference_date=date(2023, 6, 1),
                      results_dir=results_dir)
     client = TestClient(create_app(later, engine=web_engine))  # the 2021 policy has expired by then
     login(client, "ent_eligible")
