@@ -183,3 +183,15 @@ def test_match_names_an_unreadable_registry_file_without_a_traceback(tmp_path):
     missing = runner.invoke(app, ["match", "--policies", str(SEED), "--enterprises", str(tmp_path / "none.csv"),
                                   "--out", str(tmp_path / "m.csv")])  # fmt: skip
     _is_usage_error(missing, "找不到企业数据文件")
+
+
+def test_preview_names_regions_industries_and_amounts_in_chinese(registry_csv):
+    # Hand-worked: A entered the above-scale list in 2021 (50 万元), B in 2020 (not new); both in 道里区.
+    result = runner.invoke(app, ["preview", str(SEED), "--enterprises", str(registry_csv), "--as-of", "2021-12-01"])
+    assert result.exit_code == 0, result.output
+    flat = _flat(result.output)
+    for line in ("范围内企业 2 家，符合 1，待补充数据 0，预计金额 50 万元", "每家金额：最低 50 · ", "最高 50 万元",
+                 "金额区间：50 万元 1 家", "按地区：黑龙江省哈尔滨市道里区 符合1 待补0", "按行业门类：C 制造业 符合1 待补0",
+                 "按企业规模：未知规模 符合1 待补0"):
+        assert _flat(line) in flat, line
+    assert "None" not in result.output

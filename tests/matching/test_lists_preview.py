@@ -9,6 +9,8 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from qinqing.matching.engines.plan import PolicyPlan, plan_from_sql
 from qinqing.matching.lists import auto_grant_candidates, export, push_list
@@ -83,6 +85,8 @@ def test_preview_counts_and_budget(registry):
     (["3", "7", "50"], [("0", "10", 2), ("10", "20", 0), ("20", "30", 0), ("30", "40", 0), ("40", "50", 1)]),
     # top 100 → width ≥ 12.5 → 20; 20 is the low end of [20, 40)
     (["0.5", "20", "20", "100"], [("0", "20", 1), ("20", "40", 2), ("40", "60", 0), ("60", "80", 0), ("80", "100", 1)]),
+    # top 10.8 → width ≥ 1.35 → 2; ceil(10.8 / 2) = 6 bands, 10.8 in [10, 12]
+    (["0.15", "10.8"], [("0", "2", 1), ("2", "4", 0), ("4", "6", 0), ("6", "8", 0), ("8", "10", 0), ("10", "12", 1)]),
     # top 0.03 → width ≥ 0.00375 → 0.005: six bands
     (["0.012", "0.03"], [("0", "0.005", 0), ("0.005", "0.01", 0), ("0.01", "0.015", 1), ("0.015", "0.02", 0),
                          ("0.02", "0.025", 0), ("0.025", "0.03", 1)]),
@@ -93,3 +97,21 @@ def test_amount_bands_have_round_widths(amounts, bands):
     got = amount_bands([Decimal(a) for a in amounts])
     assert [(b["low"], b["high"], b["eligible"]) for b in got] == [(Decimal(lo), Decimal(hi), n) for lo, hi, n in bands]
     assert sum(b["amount"] for b in got) == sum(Decimal(a) for a in amounts)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.decimals(min_value=0, max_value=10**8, places=4, allow_nan=False), min_size=1, max_size=50))
+def test_amount_bands_hold_every_amount_once_in_at_most_eight_bands(amounts):
+    from qinqing.matching.preview import amount_bands
+
+    bands = amount_bands(amounts)
+    assert sum(b["eligible"] for b in bands) == len(amounts)
+    assert sum(b["amount"] for b in bands) == sum(amounts)
+    assert 1 <= len(bands) <= 8
+    if len(bands) > 1:
+        width = bands[0]["high"] - bands[0]["low"]
+        assert width.normalize().as_tuple().digits[0] in (1, 2, 5) and len(width.normalize().as_tuple().digits) == 1
+        assert bands[0]["low"] == 0 and bands[-1]["high"] >= max(amounts) > bands[-1]["low"] - width
+        for b in bands:
+            inside = [a for a in amounts if b["low"] <= a < b["high"] or (b is bands[-1] and a == b["high"])]
+            assert b["eligible"] == len(inside)

@@ -120,14 +120,25 @@ def preview_command(file: Path = POLICY_FILE, enterprises: Path | None = ENTERPR
 
     Nothing is stored.
     """
-    from qinqing.matching.preview import preview
+    from qinqing.matching import preview as pv
+    from qinqing.rules.amounts import plain
 
     day, p = reference_date(as_of), _one_policy(file)
-    r = preview(p, _enterprises(enterprises), day)
+    r = pv.preview(p, _enterprises(enterprises), day)
+    budget = f"（预算 {plain(r.budget)} 万元，占 {r.budget_share:.0%}）" if r.budget else ""
     console.print(f"政策 {r.policy_id}：范围内企业 {r.evaluated:,} 家，符合 {r.eligible:,}，待补充数据 {r.unknown:,}，"
-                  f"预计金额 {r.amount_total} 万元" + (f"（预算 {r.budget} 万元，占 {r.budget_share:.0%}）" if r.budget else ""))
-    for title, rows in (("地区", r.by_region), ("行业门类", r.by_industry), ("企业规模", r.by_size_class)):
-        console.print(f"[bold]按{title}[/bold]：" + "；".join(f"{x['key']} 符合{x['eligible']} 待补{x['unknown']}" for x in rows[:10]))
+                  f"预计金额 {plain(r.amount_total)} 万元{budget}")
+    if r.amount_distribution:
+        console.print("[bold]每家金额[/bold]：" + " · ".join(
+            f"{pv.quantile_label(q['quantile'])} {plain(q['amount'])}" for q in r.amount_distribution) + " 万元")
+        console.print("[bold]金额区间[/bold]：" + "；".join(
+            f"{plain(b['low'])}–{plain(b['high'])} 万元 {b['eligible']} 家" if b["low"] != b["high"]
+            else f"{plain(b['low'])} 万元 {b['eligible']} 家" for b in r.amount_bands))
+    for title, rows, label in (("地区", r.by_region, pv.region_label), ("行业门类", r.by_industry, pv.section_label),
+                               ("企业规模", r.by_size_class, pv.size_label)):
+        shown = "；".join(f"{label(x['key'])} 符合{x['eligible']} 待补{x['unknown']}" for x in rows[:10])
+        more = f"；另 {len(rows) - 10} 项" if len(rows) > 10 else ""
+        console.print(f"[bold]按{title}[/bold]：{shown}{more}")
 
 
 @lists_app.command("push")

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
 import pyarrow as pa
 
 from qinqing.matching.engines.vectorised import VectorisedMatcher
 from qinqing.matching.run import facts_connection
+from qinqing.registry.standards import industries, regions
 
 SAMPLE_SIZE = 20
 
@@ -84,7 +85,7 @@ def amount_bands(amounts: list[Decimal], most: int = 8) -> list[dict]:
     if top == bottom:
         return [{"low": bottom, "high": top, "eligible": len(amounts), "amount": sum(amounts, Decimal(0))}]
     width = _round_width(Decimal(top) / most)
-    count = max(1, int(-(-Decimal(top) // width)))  # ceil(top / width)
+    count = max(1, int((Decimal(top) / width).to_integral_value(rounding=ROUND_CEILING)))
     bands = [{"low": width * i, "high": width * (i + 1), "eligible": 0, "amount": Decimal(0)} for i in range(count)]
     for a in amounts:
         band = bands[min(int(Decimal(a) // width), count - 1)]
@@ -102,3 +103,25 @@ def _round_width(at_least: Decimal) -> Decimal:
             if width >= at_least:
                 return width.quantize(Decimal(1)) if width >= 1 else width  # 10, not 1E+1
         exponent += 1
+
+
+# Labels for the breakdowns' keys, as the officer reads them (web page and CLI).
+QUANTILE_ZH = {0.0: "最低", 0.25: "四分之一分位", 0.5: "中位数", 0.75: "四分之三分位", 0.9: "90%分位", 1.0: "最高"}
+
+
+def quantile_label(q: float) -> str:
+    return QUANTILE_ZH.get(q, f"{q:.0%}分位")
+
+
+def region_label(code: str | None) -> str:
+    """"浙江省杭州市西湖区" for 330106; the code itself when GB/T 2260 does not know it."""
+    return (regions.full_name(code) or code) if code else "未知地区"
+
+
+def section_label(letter: str | None) -> str:
+    """GB/T 4754 门类 letter → "C 制造业"."""
+    return f"{letter} {industries.name(letter) or ''}".strip() if letter else "未知行业"
+
+
+def size_label(size_class: str | None) -> str:
+    return size_class or "未知规模"

@@ -15,6 +15,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.engine import Engine
 
 from qinqing.accounts.sessions import SessionCodec
+from qinqing.rules.amounts import plain
 from qinqing.settings import Settings, get_settings
 from qinqing.web import errors
 from qinqing.web.deps import CSRF_FIELD, enforce_csrf
@@ -29,10 +30,7 @@ ROUTERS = (auth.router, pages.router, policies.router, enterprises.router, edito
 
 def money(value) -> str:
     """万元 amounts without trailing zeros or exponent: Decimal('50.0000') → '50'."""
-    if value is None:
-        return "—"
-    text = format(Decimal(value), "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    return "—" if value is None else plain(value)
 
 
 def _template_context(request: Request) -> dict:

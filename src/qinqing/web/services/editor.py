@@ -14,7 +14,6 @@ from qinqing.accounts.authz import Principal, Role, require_policy_editor, requi
 from qinqing.catalogue.errors import PolicyNotFound
 from qinqing.catalogue.parse import parse_policy
 from qinqing.catalogue.store import CatalogueStore, PolicyEntry
-from qinqing.registry.standards import industries, regions
 from qinqing.rules.model import Policy
 
 SAMPLE_SIZE = 10
@@ -97,7 +96,7 @@ class EditorService:
 
     def preview_policy(self, policy: Policy, as_of: date) -> PreviewView:
         """The matching preview of ``policy`` over the whole registry; nothing is stored."""
-        from qinqing.matching.preview import preview
+        from qinqing.matching.preview import preview, quantile_label, region_label, section_label, size_label
         from qinqing.registry.store import to_arrow
 
         enterprises = to_arrow(self.engine)
@@ -107,27 +106,10 @@ class EditorService:
             # Enterprises outside the policy's scope are certainly ineligible, so they count here too.
             ineligible=enterprises.num_rows - result.eligible - result.unknown,
             amount_total=result.amount_total, budget=result.budget,
-            by_region=[(_region_name(r["key"]), int(r["eligible"])) for r in result.by_region if r["eligible"]],
-            by_industry=[(_section_name(r["key"]), int(r["eligible"])) for r in result.by_industry if r["eligible"]],
-            by_size_class=[(str(r["key"] or "未知"), int(r["eligible"])) for r in result.by_size_class if r["eligible"]],
-            amount_quantiles=[(QUANTILE_ZH.get(q["quantile"], f"{q['quantile']:.0%}分位"), Decimal(q["amount"]))
-                              for q in result.amount_distribution],
+            by_region=[(region_label(r["key"]), int(r["eligible"])) for r in result.by_region if r["eligible"]],
+            by_industry=[(section_label(r["key"]), int(r["eligible"])) for r in result.by_industry if r["eligible"]],
+            by_size_class=[(size_label(r["key"]), int(r["eligible"])) for r in result.by_size_class if r["eligible"]],
+            amount_quantiles=[(quantile_label(q["quantile"]), Decimal(q["amount"])) for q in result.amount_distribution],
             amount_bands=[(b["low"], b["high"], b["eligible"]) for b in result.amount_bands],
             sample=[{**s, "amount": str(s["amount"]) if s["amount"] is not None else None} for s in result.sample],
         )
-
-
-QUANTILE_ZH = {0.0: "最低", 0.25: "四分之一分位", 0.5: "中位数", 0.75: "四分之三分位", 0.9: "90%分位", 1.0: "最高"}
-
-
-def _section_name(letter: str | None) -> str:
-    """GB/T 4754 门类 letter → "C 制造业"."""
-    if not letter:
-        return "未知行业"
-    return f"{letter} {industries.name(letter) or ''}".strip()
-
-
-def _region_name(code: str | None) -> str:
-    if not code:
-        return "未知地区"
-    return regions.full_name(code) or code

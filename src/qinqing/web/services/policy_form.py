@@ -7,6 +7,7 @@ from datetime import date
 
 import yaml
 
+from qinqing.rules.amounts import plain
 from qinqing.rules.model import Policy
 
 
@@ -98,10 +99,7 @@ class PolicyForm:
 
 
 def _plain(value) -> str:
-    if value is None:
-        return ""
-    text = format(value, "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    return "" if value is None else plain(value)
 
 
 def _date(text: str) -> date | str:
