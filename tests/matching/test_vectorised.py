@@ -124,3 +124,34 @@ def test_kernel_equals_row_by_row(records, thresholds):
                                     if rec[f] is None})) if status == "unknown" else ()
             amount = Decimal(x + 1) if status == "eligible" else None
             assert got[(uscc, plan.policy_id)] == (status, amount, failed, missing)
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(1, 300), conditions=st.integers(0, 4), all_pairs=st.booleans(), seed=st.integers(0, 2**32 - 1))
+def test_count_policy_counts_what_emit_policy_writes(n, conditions, all_pairs, seed):
+    """Policies are written side by side at places given by count_policy: the two must agree."""
+    from qinqing.matching.engines.kernel import count_policy, debruijn_table, emit_policy
+    from qinqing.matching.engines.vectorised import _tail_mask
+
+    rng = np.random.default_rng(seed)
+    words = (n + 63) // 64
+    tail = _tail_mask(n)
+    value = rng.integers(0, 3, size=(conditions, n))  # 0 FALSE, 1 NULL, 2 TRUE
+    true = np.zeros((conditions, words), np.uint64)
+    false = np.zeros((conditions, words), np.uint64)
+    for j in range(conditions):
+        for r in range(n):
+            bit = np.uint64(1) << np.uint64(r % 64)
+            if value[j, r] == 2:
+                true[j, r // 64] |= bit
+            elif value[j, r] == 0:
+                false[j, r // 64] |= bit
+    idx = np.arange(conditions, dtype=np.int64)
+    expected = n if all_pairs else int(((value > 0).all(axis=0)).sum())  # no FALSE condition: kept
+    assert count_policy(true, false, idx, tail, all_pairs) == expected
+    out = [np.empty(n, dt) for dt in (np.int32, np.int32, np.int8, np.int64, bool, np.uint64)]
+    end, *_ = emit_policy(true, false, idx, tail, np.zeros(n, np.uint64), np.uint64(0), np.zeros(0, np.int64),
+                          np.zeros(0, np.uint64), np.zeros(1, np.int64), np.zeros(1, bool), False, np.uint64(0), 0,
+                          all_pairs, *out, np.zeros(n, np.uint64), 0, debruijn_table(), np.zeros(0, np.uint64),
+                          np.zeros(0, np.uint64), np.uint64(0))
+    assert end == expected

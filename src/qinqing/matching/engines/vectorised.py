@@ -11,7 +11,9 @@ Policies taken from the same texts repeat the same conditions (``NOT is_dishones
 4. per policy, kernel.emit_policy ANDs the TRUE bitsets (eligible) and ORs the FALSE bitsets
    (ineligible) and writes each kept pair — row, policy, status, amount, missing-field bitmask —
    into the batch's buffers (pairs.py); the rest is unknown, and its missing fields are the NULL
-   fields read by the conditions that were unknown;
+   fields read by the conditions that were unknown; each policy's pairs are counted first
+   (kernel.count_policy), so policies are written side by side, one thread per core (the kernel
+   releases the GIL);
 5. amounts come from the policy's compiled benefit SQL, evaluated once per distinct expression.
 
 Only eligible and unknown pairs are emitted (with counts of all three statuses), unless
@@ -20,7 +22,9 @@ Only eligible and unknown pairs are emitted (with counts of all three statuses),
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -30,7 +34,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from qinqing.matching.engines.kernel import debruijn_table, emit_policy
+from qinqing.matching.engines.kernel import count_policy, debruijn_table, emit_policy
 from qinqing.matching.engines.plan import PolicyPlan, helpers, null_sql, plan_policies
 from qinqing.matching.pairs import (DECODED_SCHEMA, ENCODED_SCHEMA, FAILED, GUARDED_BITS, GUARDED_TARGETS, MISSING_BIT,
                                     SCHEMA_MASK, STATUS_NAMES, ConditionNames, EncodedPairs, int64_from_decimal)
@@ -235,15 +239,18 @@ class _Output:
         self.policies = 0
         self.buf = {k: np.empty(capacity, dt) for k, dt in self._COLUMNS}
         self.failed = np.zeros(capacity, np.uint64) if self.all_pairs else None
-        self.counts: list[dict] = []
+        self._pending: list[tuple[str, int, int, Future]] = []  # policy_id, start, pairs, emit_policy
 
     def add(self, pol: int, plan: PolicyPlan, idx: np.ndarray) -> MatchBatch | None:
-        """Add one policy's pairs (kernel.emit_policy); returns the full batch it had to close first."""
+        """Add one policy's pairs (kernel.emit_policy, on the writer pool); returns the full batch it
+        had to close first. Its pairs are counted first (kernel.count_policy), so each policy writes
+        its own range of the buffers and several are written at once."""
         sl = self.sl
         full = None
-        if self.rows + sl.n > len(self.buf["row"]):
+        count = count_policy(sl.true, sl.false, idx, self.tail, self.all_pairs)
+        if self.rows + count > len(self.buf["row"]):
             full = self.flush() if self.policies else None
-            self._reset(self.batch_rows)
+            self._reset(max(self.batch_rows, count))
         strict = sl.strict[idx] if len(idx) else np.zeros(0, bool)
         strict_mask = self.m.mask_of(frozenset().union(*(c.fields for c, s in zip(plan.conditions, strict) if s)))
         loose = np.array([i for i, s in zip(idx, strict) if not s], np.int64)
@@ -254,18 +261,24 @@ class _Output:
         else:
             values, valid, has_amount, amount_mask = _NO_VALUES, _NO_VALID, False, np.uint64(0)
         b = self.buf
-        end, e, k, total = emit_policy(
-            sl.true, sl.false, idx, self.tail, sl.nullmask, strict_mask, loose, loose_masks, values, valid,
-            has_amount, amount_mask, pol, self.all_pairs, b["row"], b["pol"], b["status"], b["amount"], b["valid"],
-            b["missing"], self.failed if self.all_pairs else _NO_FAILED, self.rows, _DEBRUIJN, GUARDED_BITS,
-            GUARDED_TARGETS, SCHEMA_MASK)
-        self.rows = end
+        job = _EMITTERS.submit(
+            emit_policy, sl.true, sl.false, idx, self.tail, sl.nullmask, strict_mask, loose, loose_masks, values,
+            valid, has_amount, amount_mask, pol, self.all_pairs, b["row"], b["pol"], b["status"], b["amount"],
+            b["valid"], b["missing"], self.failed if self.all_pairs else _NO_FAILED, self.rows, _DEBRUIJN,
+            GUARDED_BITS, GUARDED_TARGETS, SCHEMA_MASK)
+        self._pending.append((plan.policy_id, self.rows, count, job))
+        self.rows += count
         self.policies += 1
-        self.counts.append({"policy_id": plan.policy_id, "eligible": e, "unknown": k,
-                            "ineligible": sl.n - e - k, "amount_total": Decimal(int(total)).scaleb(-4)})
         return full
 
     def flush(self) -> MatchBatch:
+        counts = []
+        for policy_id, start, pairs, job in self._pending:
+            end, e, k, total = job.result()
+            if end != start + pairs:  # count_policy and emit_policy disagree: a bug, never silent
+                raise RuntimeError(f"{policy_id}: {end - start} pairs written, {pairs} counted")
+            counts.append({"policy_id": policy_id, "eligible": e, "unknown": k, "ineligible": self.sl.n - e - k,
+                           "amount_total": Decimal(int(total)).scaleb(-4)})
         n = self.rows
         b = {k: v[:n] for k, v in self.buf.items()}
         table = pa.table({
@@ -276,11 +289,13 @@ class _Output:
         if self.all_pairs:
             table = table.append_column(FAILED, pa.array(self.failed[:n], pa.uint64()))
         encoded = EncodedPairs(table, self.sl.uscc, self.m.policy_ids, self.m.condition_ids, self.sl.ents)
-        batch = MatchBatch(encoded, pa.Table.from_pylist(self.counts, schema=_COUNT_SCHEMA), self.sl.n * self.policies)
+        batch = MatchBatch(encoded, pa.Table.from_pylist(counts, schema=_COUNT_SCHEMA), self.sl.n * self.policies)
         self._reset(self.batch_rows)
         return batch
 
 
+# emit_policy releases the GIL: one thread per core writes policies side by side.
+_EMITTERS = ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="emit-policy")
 _NO_VALUES, _NO_VALID, _NO_FAILED = np.zeros(1, np.int64), np.zeros(1, bool), np.zeros(1, np.uint64)
 _DEBRUIJN = debruijn_table()
 
