@@ -155,3 +155,31 @@ def test_count_policy_counts_what_emit_policy_writes(n, conditions, all_pairs, s
                           all_pairs, *out, np.zeros(n, np.uint64), 0, debruijn_table(), np.zeros(0, np.uint64),
                           np.zeros(0, np.uint64), np.uint64(0))
     assert end == expected
+
+
+def test_a_forked_child_matches_after_the_parent_used_the_writer_threads():
+    """The policy-writer pool is per process: a fork (a server's workers, say) must not hang on the
+    parent's threads, which the child does not have."""
+    import multiprocessing
+
+    plans = [plan_from_sql("p", [("c", "revenue >= 100")], None)]
+    table = pa.table({"uscc": ["A", "B"], "region_code": ["330106", None], "industry_code": ["C3911", None],
+                      "revenue": [150.0, 50.0]})
+
+    def eligible() -> int:
+        con = duckdb.connect()
+        con.register("facts", table)
+        return sum(sum(b.counts.column("eligible").to_pylist())
+                   for b in VectorisedMatcher([], None, plans=plans).run(con, prune=False))
+
+    assert eligible() == 1  # the parent has used the pool
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(1) as pool:
+        assert pool.apply_async(_eligible_in_child, (plans, table)).get(timeout=20) == 1
+
+
+def _eligible_in_child(plans, table) -> int:
+    con = duckdb.connect()
+    con.register("facts", table)
+    return sum(sum(b.counts.column("eligible").to_pylist())
+               for b in VectorisedMatcher([], None, plans=plans).run(con, prune=False))

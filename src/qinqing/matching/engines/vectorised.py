@@ -261,7 +261,7 @@ class _Output:
         else:
             values, valid, has_amount, amount_mask = _NO_VALUES, _NO_VALID, False, np.uint64(0)
         b = self.buf
-        job = _EMITTERS.submit(
+        job = _emitters().submit(
             emit_policy, sl.true, sl.false, idx, self.tail, sl.nullmask, strict_mask, loose, loose_masks, values,
             valid, has_amount, amount_mask, pol, self.all_pairs, b["row"], b["pol"], b["status"], b["amount"],
             b["valid"], b["missing"], self.failed if self.all_pairs else _NO_FAILED, self.rows, _DEBRUIJN,
@@ -294,8 +294,16 @@ class _Output:
         return batch
 
 
-# emit_policy releases the GIL: one thread per core writes policies side by side.
-_EMITTERS = ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="emit-policy")
+_EMITTERS: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def _emitters() -> ThreadPoolExecutor:
+    """emit_policy releases the GIL: one thread per core writes policies side by side. One pool per
+    process: a child forked after the parent used the pool would inherit threads that do not exist."""
+    global _EMITTERS
+    if _EMITTERS is None or _EMITTERS[0] != os.getpid():
+        _EMITTERS = (os.getpid(), ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="emit-policy"))
+    return _EMITTERS[1]
 _NO_VALUES, _NO_VALID, _NO_FAILED = np.zeros(1, np.int64), np.zeros(1, bool), np.zeros(1, np.uint64)
 _DEBRUIJN = debruijn_table()
 
