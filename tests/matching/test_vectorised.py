@@ -165,20 +165,14 @@ def test_a_forked_child_matches_after_the_parent_used_the_writer_threads():
     plans = [plan_from_sql("p", [("c", "revenue >= 100")], None)]
     table = pa.table({"uscc": ["A", "B"], "region_code": ["330106", None], "industry_code": ["C3911", None],
                       "revenue": [150.0, 50.0]})
-
-    def eligible() -> int:
-        con = duckdb.connect()
-        con.register("facts", table)
-        return sum(sum(b.counts.column("eligible").to_pylist())
-                   for b in VectorisedMatcher([], None, plans=plans).run(con, prune=False))
-
-    assert eligible() == 1  # the parent has used the pool
+    assert _eligible(plans, table) == 1  # run here first: the parent has used the pool
     ctx = multiprocessing.get_context("fork")
     with ctx.Pool(1) as pool:
-        assert pool.apply_async(_eligible_in_child, (plans, table)).get(timeout=20) == 1
+        assert pool.apply_async(_eligible, (plans, table)).get(timeout=20) == 1
 
 
-def _eligible_in_child(plans, table) -> int:
+def _eligible(plans, table) -> int:
+    """Eligible pairs of a tiny registry, matched in the calling process."""
     con = duckdb.connect()
     con.register("facts", table)
     return sum(sum(b.counts.column("eligible").to_pylist())
