@@ -112,6 +112,11 @@ BENCHMARKS = (
     ("`registry import` Parquet into a new SQLite store, before (row by row)", "5 min 21 s", "–", "447 MB"),
     ("`registry import` CSV into a new SQLite store, after (columnar)", "2 min 27 s", "59 s", "284 MB"),
     ("`registry import` Parquet into a new SQLite store, after (columnar)", "1 min 29 s", "54 s", "446 MB"),
+    # Again on 2026-12-01, a quiet machine with another CPU (docs/performance.md), seed 7:
+    ("`registry generate`, Parquet (57 MB), 2026-12-01", "8.4 s", "–", "332 MB"),
+    ("`registry generate`, CSV (184 MB), 2026-12-01", "10.6 s", "–", "309 MB"),
+    ("`registry import` CSV into a new SQLite store, 2026-12-01 (quiet)", "1 min 29 s", "89 s", "283 MB"),
+    ("`registry import` Parquet into a new SQLite store, 2026-12-01 (quiet)", "1 min 23 s", "83 s", "439 MB"),
 )
 
 
