@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from qinqing.cli.options import load_policies_or_exit, reference_date
+from qinqing.cli.options import load_policies_or_exit, reference_date, registry_file
 
 STATUS_ZH = {"eligible": "符合", "ineligible": "不符合", "unknown": "未知"}
 RESULT_ZH = {True: "符合", False: "不符合", None: "未知"}
@@ -37,12 +37,8 @@ def match(
         raise typer.BadParameter("应为 duckdb 或 spark", param_hint="--engine")
     if out.suffix.lower() not in (".csv", ".jsonl", ".parquet"):
         raise typer.BadParameter("输出文件应为 .csv、.jsonl 或 .parquet", param_hint="--out")
-    if not enterprises.exists():
-        raise typer.BadParameter(f"找不到企业数据文件“{enterprises}”", param_hint="--enterprises")
-    try:
+    with registry_file(enterprises):
         table = run(selected, enterprises, day)
-    except ValueError as error:  # not CSV/Parquet, or unreadable as such
-        raise typer.BadParameter(str(error), param_hint="--enterprises") from None
     write_results(table, out)
     counts = {s: 0 for s in STATUS_ZH}
     for s in table.column("status").to_pylist():
@@ -129,10 +125,8 @@ def _enterprise_facts(enterprise: str, uscc: str | None) -> dict:
         from qinqing.matching.engines.duckdb import load_enterprises
 
         con = duckdb.connect()
-        try:
+        with registry_file(path, "--enterprise"):
             load_enterprises(con, path)
-        except ValueError as error:
-            raise typer.BadParameter(str(error), param_hint="--enterprise") from None
         rel = con.sql("SELECT * FROM enterprises")
         rows = rel.to_arrow_table().to_pylist()
         if uscc:

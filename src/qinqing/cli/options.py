@@ -1,7 +1,9 @@
-"""What several command groups parse the same way: a reference date, a directory of policies."""
+"""What several command groups parse the same way: a reference date, a directory of policies, a registry file."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -39,3 +41,15 @@ def load_policies_or_exit(path: Path, param_hint: str = "--policies") -> list:
         typer.echo(f"政策文件有 {len(errors)} 处错误，请先用 qinqing policy check 修正", err=True)
         raise typer.Exit(1)
     return policies
+
+
+@contextmanager
+def registry_file(path: Path, param_hint: str = "--enterprises") -> Iterator[Path]:
+    """A registry file the user named, for reading inside the block: one that does not exist, or
+    that the engines cannot read as a registry (their ValueError), is a Chinese usage error."""
+    if not path.exists():
+        raise typer.BadParameter(f"找不到企业数据文件“{path}”", param_hint=param_hint)
+    try:
+        yield path
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint=param_hint) from None

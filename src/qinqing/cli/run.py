@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from qinqing.cli.options import load_policies_or_exit, reference_date
+from qinqing.cli.options import load_policies_or_exit, reference_date, registry_file
 
 console = Console()
 run_app = typer.Typer(
@@ -42,8 +42,6 @@ def _one_policy(file: Path):
 def _enterprises(path: Path | None, usccs: list[str] | None = None):
     import duckdb
 
-    if path is not None and not path.exists():
-        raise typer.BadParameter(f"找不到企业数据文件“{path}”", param_hint="--enterprises")
     if path is None:
         from qinqing.db import make_engine
         from qinqing.registry.store import to_arrow
@@ -52,10 +50,8 @@ def _enterprises(path: Path | None, usccs: list[str] | None = None):
     from qinqing.matching.engines.duckdb import load_enterprises
 
     con = duckdb.connect()
-    try:  # typed as the schema says (a CSV read by type inference turns region codes into numbers)
+    with registry_file(path):  # typed as the schema says (type inference turns region codes into numbers)
         load_enterprises(con, path)
-    except ValueError as error:
-        raise typer.BadParameter(str(error), param_hint="--enterprises") from None
     table = con.sql("SELECT * FROM enterprises").to_arrow_table()
     if usccs is not None:
         import pyarrow.compute as pc

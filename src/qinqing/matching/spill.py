@@ -69,10 +69,7 @@ class RangeSpill:
 
     def flush(self) -> None:
         """Wait until every appended pair is in its range's file."""
-        if self._thread is not None:
-            self._queue.put(_DONE)
-            self._thread.join()
-            self._thread = self._queue = None
+        self._stop_writer()
         self._raise_error()
 
     def ranges(self) -> Iterator[pa.Table]:
@@ -120,11 +117,8 @@ class RangeSpill:
 
     def discard(self) -> None:
         """Drop everything: queued pairs, open files and the directory."""
-        if self._thread is not None:
-            self._discarding = True  # the writer thread skips what is still queued
-            self._queue.put(_DONE)
-            self._thread.join()
-            self._thread = self._queue = None
+        self._discarding = True  # the writer thread skips what is still queued
+        self._stop_writer()
         for writer in self._writers.values():
             try:
                 writer.close()
@@ -133,6 +127,13 @@ class RangeSpill:
         self._writers.clear()
         self._error, self._discarding = None, False
         shutil.rmtree(self.directory, ignore_errors=True)
+
+    def _stop_writer(self) -> None:
+        """Let the writer thread finish what is queued (or skip it, when discarding) and end."""
+        if self._thread is not None:
+            self._queue.put(_DONE)
+            self._thread.join()
+            self._thread = self._queue = None
 
     def _write_queued(self) -> None:
         while (pairs := self._queue.get()) is not _DONE:

@@ -6,7 +6,6 @@ Every URL is registered by one of the routers listed in ROUTERS, one module per 
 from __future__ import annotations
 
 import secrets
-from decimal import Decimal
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request

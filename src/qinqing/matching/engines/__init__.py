@@ -54,9 +54,14 @@ def typed_enterprises(raw_relation: str, present: Iterable[str]) -> exp.Select:
     return exp.select(*columns).from_(raw_relation)
 
 
-def read_gb18030_csv(path: Path) -> pa.Table:
-    """A GBK/GB18030 CSV (as Chinese spreadsheets save it), every column as text, empty cells NULL
-    (as DuckDB reads a UTF-8 one). A file that is not such a CSV is a ValueError in Chinese."""
+def transcoded_csv(path: Path) -> pa.Table | None:
+    """None for a UTF-8 CSV (each engine reads those itself); a GBK/GB18030 one (as Chinese
+    spreadsheets save it) read here, every column as text, empty cells NULL (as DuckDB reads a
+    UTF-8 one). A file that is neither is a ValueError in Chinese."""
+    from qinqing.registry.readers import detect_encoding
+
+    if detect_encoding(path) != "gb18030":
+        return None
     options = pacsv.ReadOptions(encoding="gb18030")
     try:
         with pacsv.open_csv(path, read_options=options) as reader:

@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from qinqing.matching.engines import RESULT_SCHEMA, match_sql, read_gb18030_csv, typed_enterprises
+from qinqing.matching.engines import RESULT_SCHEMA, match_sql, transcoded_csv, typed_enterprises
 from qinqing.rules.model import Policy
 
 
@@ -47,12 +47,11 @@ def load_enterprises(con: duckdb.DuckDBPyConnection, enterprises: pa.Table | str
 def _read_csv(con: duckdb.DuckDBPyConnection, path: Path) -> duckdb.DuckDBPyRelation:
     """Every column as text (the schema types them); UTF-8 read by DuckDB, a GBK/GB18030 export (as
     Chinese spreadsheets save it) transcoded by Arrow. A file that is not CSV is a ValueError."""
-    from qinqing.registry.readers import detect_encoding
-
     try:
-        if detect_encoding(path) != "gb18030":
-            return con.read_csv(str(path), all_varchar=True, header=True)
-        return con.from_arrow(read_gb18030_csv(path))
+        transcoded = transcoded_csv(path)
+        if transcoded is not None:
+            return con.from_arrow(transcoded)
+        return con.read_csv(str(path), all_varchar=True, header=True)
     except duckdb.Error as error:
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise ValueError(f"无法按 CSV 读取企业数据文件“{path}”：{reason}") from error

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
-from qinqing.matching.engines import RESULT_SCHEMA, match_sql, read_gb18030_csv, typed_enterprises
+from qinqing.matching.engines import RESULT_SCHEMA, match_sql, transcoded_csv, typed_enterprises
 from qinqing.rules.model import Policy
 
 if TYPE_CHECKING:
@@ -66,9 +66,8 @@ def _raw(spark: SparkSession, enterprises: pa.Table | str | Path) -> DataFrame:
     if suffix == ".parquet":
         return spark.read.parquet(path)
     if suffix == ".csv":
-        from qinqing.registry.readers import detect_encoding
-
-        if detect_encoding(Path(path)) == "gb18030":  # Spark's CSV reader knows no GBK: transcoded here
-            return spark.createDataFrame(read_gb18030_csv(Path(path)))
+        transcoded = transcoded_csv(Path(path))  # Spark's CSV reader knows no GBK
+        if transcoded is not None:
+            return spark.createDataFrame(transcoded)
         return spark.read.option("header", True).option("encoding", "UTF-8").csv(path)
     raise ValueError(f"企业数据文件应为 .csv 或 .parquet：{path}")
