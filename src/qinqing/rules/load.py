@@ -1,7 +1,13 @@
 """Policy YAML → Policy, keeping the place of every value so errors name file, line and column.
 
-Stages: YAML (with node marks) → JSON Schema (policy.schema.json) → expressions
-(check.py) → the pydantic model. Every error of a file is collected before raising.
+Stages: YAML → JSON Schema (policy.schema.json) → expressions (check.py) → the pydantic model.
+Every error of a file is collected before raising.
+
+YAML is read twice only when the file is wrong: first with libyaml (``yaml.CSafeLoader``), keeping no
+positions; at the first error anywhere, again with PyYAML's pure-Python composer, which keeps the
+place of every node, to report every error with its line and column. Before anything is composed,
+an event scan refuses anchors and aliases (``&a`` / ``*a``: a few hundred bytes of aliases expand to
+gigabytes) and nesting deeper than ``MAX_DEPTH``; a document longer than ``MAX_CHARS`` is not read.
 """
 
 from __future__ import annotations
@@ -34,6 +40,10 @@ from qinqing.rules.model import NATIONAL_REGION, Policy
 
 SCENARIO_SUFFIX = ".scenarios.yaml"
 Path_ = tuple[str | int, ...]
+MAX_CHARS = 256 * 1024  # a policy file; the largest in policies/ has 3,000 characters
+MAX_DEPTH = 16  # nested mappings and sequences; a policy file needs 3 (conditions → item → key)
+# libyaml's loader when PyYAML was built with it, else the pure-Python one (then every load keeps positions).
+_FAST_LOADER = getattr(yaml, "CSafeLoader", None)
 
 
 @lru_cache(maxsize=1)
@@ -46,6 +56,8 @@ def load_policy(path: str | Path) -> Policy:
     """Load and check one policy file; raise PolicyErrors listing every error in it."""
     path = Path(path)
     try:
+        if path.stat().st_size > 4 * MAX_CHARS:  # UTF-8 has at most 4 bytes a character: too large, unread
+            raise PolicyErrors([_too_large(str(path))])
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise PolicyErrors([FileFormatError(f"无法读取文件：{error}", Span(str(path), 1, 1))]) from None
@@ -94,16 +106,32 @@ def check_files(paths: Iterable[str | Path]) -> list[RuleError]:
     return errors + load_policies([p for p in paths if Path(p).exists()])[1]
 
 
+def _too_large(filename: str | None) -> RuleError:
+    return FileFormatError(f"政策文件过大（超过 {MAX_CHARS} 个字符），请检查是否选错了文件", Span(filename, 1, 1))
+
+
+class _NeedPositions(Exception):
+    """Raised on the fast path when an error needs a position: the file is then read again, keeping them."""
+
+
 class _Loader:
-    def __init__(self, text: str, filename: str | None):
+    def __init__(self, text: str, filename: str | None, keep_positions: bool = True):
         self.text = text
         self.file = filename
         self.lines = text.splitlines()
+        self.keep_positions = keep_positions
         self.nodes: dict[Path_, yaml.Node] = {}
         self.key_nodes: dict[Path_, yaml.Node] = {}
         self.errors: list[RuleError] = []
 
     def load(self) -> Policy:
+        if len(self.text) > MAX_CHARS:
+            raise PolicyErrors([_too_large(self.file)])
+        if _FAST_LOADER is not None and self.keep_positions:
+            try:
+                return _Loader(self.text, self.file, keep_positions=False).load()
+            except _NeedPositions:
+                pass  # some error somewhere: find every one, with its place, the slow way
         data = self._yaml()
         if data is None:
             raise PolicyErrors(self.errors)
@@ -120,8 +148,16 @@ class _Loader:
 
     # --- YAML, with a node per path -------------------------------------------------------------
     def _yaml(self) -> dict | None:
+        loader_class = yaml.SafeLoader if self.keep_positions else _FAST_LOADER
         try:
-            loader = yaml.SafeLoader(self.text)
+            problem = _scan_events(loader_class(self.text), keys=not self.keep_positions)
+            if problem is not None:
+                if not self.keep_positions:
+                    raise _NeedPositions
+                message, mark = problem
+                self.errors.append(FileFormatError(message, self._at(mark.line + 1, mark.column + 1)))
+                return None
+            loader = loader_class(self.text)
             try:
                 root = loader.get_single_node()
                 data = loader.construct_document(root) if root is not None else None
@@ -138,7 +174,8 @@ class _Loader:
         if not isinstance(data, dict):
             self.errors.append(FileFormatError("政策文件的顶层必须是“键: 值”的映射", self._at(1, 1)))
             return None
-        self._index(root, ())
+        if self.keep_positions:
+            self._index(root, ())
         return data
 
     def _index(self, node: yaml.Node, path: Path_) -> None:
@@ -203,10 +240,14 @@ class _Loader:
 
     # --- places ---------------------------------------------------------------------------------
     def _at(self, line: int, col: int, width: int = 1, key: str = "") -> Span:
+        if not self.keep_positions:
+            raise _NeedPositions
         source = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
         return Span(self.file, line, col, width, key, source)
 
     def _span(self, path: Path_, error: jsonschema.ValidationError | None = None) -> Span:
+        if not self.keep_positions:
+            raise _NeedPositions
         # A missing or unknown key is reported at the mapping (or the unknown key itself).
         if error is not None and error.validator == "additionalProperties":
             extra = [k for k in error.instance if k not in error.schema.get("properties", {})]
@@ -223,6 +264,8 @@ class _Loader:
         return self._at(start.line + 1, start.column + 1, max(1, width), _key(path))
 
     def _expr_span(self, path: Path_, text: str, start: int, end: int) -> Span:
+        if not self.keep_positions:
+            raise _NeedPositions
         node = self.nodes[path]
         mark = node.start_mark
         key = _key(path)
@@ -245,6 +288,39 @@ class _Loader:
             if found >= 0 and (line > mark.line or found >= mark.column):
                 return self._at(line + 1, found + 1, width, key)
         return self._at(mark.line + 1, mark.column + 1, width, key)
+
+
+def _scan_events(loader: Any, keys: bool) -> tuple[str, Any] | None:
+    """The first anchor, alias or too deep nesting in the YAML event stream, before anything is composed.
+
+    With ``keys`` (the fast path), a duplicate key or a key that is not a scalar is a problem too; the
+    position-keeping path finds it again on the composed nodes (``_Loader._index``)."""
+    frames: list[list[Any]] = []  # per open collection: [is a mapping, next item is a key, keys seen]
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            if isinstance(event, yaml.NodeEvent) and frames and frames[-1][0]:
+                frame = frames[-1]
+                if frame[1] and keys:
+                    if not isinstance(event, yaml.ScalarEvent) or event.value in frame[2]:
+                        return "键重复或不是文本", event.start_mark
+                    frame[2].add(event.value)
+                frame[1] = not frame[1]
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+                sign = "*" if isinstance(event, yaml.AliasEvent) else "&"
+                return (
+                    f"YAML 中不能使用锚点（&）或别名（*），这里是“{sign}{event.anchor}”：请把内容直接写出",
+                    event.start_mark,
+                )
+            if isinstance(event, yaml.CollectionStartEvent):
+                frames.append([isinstance(event, yaml.MappingStartEvent), True, set()])
+                if len(frames) > MAX_DEPTH:
+                    return f"YAML 嵌套过深（最多 {MAX_DEPTH} 层）", event.start_mark
+            elif isinstance(event, yaml.CollectionEndEvent):
+                frames.pop()
+    finally:
+        loader.dispose()
+    return None
 
 
 def _key(path: Path_) -> str:
