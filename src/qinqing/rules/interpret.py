@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 import operator
-import re
 from collections.abc import Callable, Mapping
 from datetime import date
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Context, Decimal
@@ -25,6 +24,7 @@ from sqlglot import exp
 
 from qinqing.rules.check import KIND
 from qinqing.rules.errors import CompileError
+from qinqing.rules.like import like_matcher
 from qinqing.rules.types import Kind
 
 Row = Mapping[str, Any]
@@ -242,9 +242,9 @@ def _like(node: exp.Like) -> Fn:
     pattern = node.expression
     if not (isinstance(pattern, exp.Literal) and pattern.is_string):
         raise CompileError("LIKE needs a string literal pattern")
-    regex = re.compile("".join(".*" if ch == "%" else "." if ch == "_" else re.escape(ch) for ch in pattern.this), re.DOTALL)
+    matches = like_matcher(pattern.this)  # no backtracking: a regex of .* per % was exponential in the % count
     inner = to_python(node.this)
-    return lambda row: None if (v := inner(row)) is None else regex.fullmatch(v) is not None
+    return lambda row: None if (v := inner(row)) is None else matches(v)
 
 
 def _starts_with(node: exp.StartsWith) -> Fn:

@@ -3,7 +3,6 @@ every engine (it shares no code with compile.py's lowering)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import date
 from functools import lru_cache
@@ -156,8 +155,7 @@ def value(node: exp.Expression, row: Mapping[str, Any]) -> Any:  # noqa: C901 - 
         return _numbers(kind, value(node.args["default"], row))[0]
     if isinstance(node, exp.Like):
         s = value(node.this, row)
-        pattern = "".join(".*" if ch == "%" else "." if ch == "_" else re.escape(ch) for ch in node.expression.this)
-        return None if s is None else re.fullmatch(pattern, s, re.DOTALL) is not None
+        return None if s is None else _like(s, node.expression.this)
     if isinstance(node, exp.StartsWith):
         s, p = value(node.this, row), value(node.expression, row)
         return None if s is None or p is None else s.startswith(p)
@@ -194,6 +192,34 @@ def _compare(op, left: exp.Expression, right: exp.Expression, row: Mapping[str, 
     if isinstance(a, float) or isinstance(b, float):
         a, b = float(a), float(b)  # engines compare DOUBLE with DECIMAL as DOUBLE
     return op(a, b)
+
+
+def _like(text: str, pattern: str) -> bool:
+    """LIKE by simulating the pattern as an automaton: the set of pattern positions reachable after each
+    character (len(text) × len(pattern) steps; rules.like does it another way, without the set)."""
+
+    def closure(states: set[int]) -> set[int]:
+        out = set(states)
+        for i in sorted(states):
+            j = i
+            while j < len(pattern) and pattern[j] == "%":
+                j += 1
+                out.add(j)
+        return out
+
+    states = closure({0})
+    for ch in text:
+        step = set()
+        for i in states:
+            if i < len(pattern):
+                if pattern[i] == "%":
+                    step.add(i)
+                elif pattern[i] == "_" or pattern[i] == ch:
+                    step.add(i + 1)
+        states = closure(step)
+        if not states:
+            return False
+    return len(pattern) in states
 
 
 def _numbers(kind: Kind | None, *values: Any) -> list[Any]:
