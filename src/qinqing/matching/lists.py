@@ -15,6 +15,7 @@ from typing import Any
 import pyarrow as pa
 
 from qinqing.matching.results import ResultStore, StoreError
+from qinqing.registry.spreadsheet import safe_row, write_xlsx_row, xlsx_workbook
 
 AUTO_GRANT = "免申即享"
 HEADERS_ZH = {
@@ -53,7 +54,10 @@ def auto_grant_candidates(store: ResultStore, policies: Sequence[Any]) -> pa.Tab
 
 
 def export(table: pa.Table, out: str | Path, titles: dict[str, str] | None = None) -> Path:
-    """Write a list to .xlsx or .csv (by extension) with Chinese headers."""
+    """Write a list to .xlsx or .csv (by extension) with Chinese headers.
+
+    Text cells go through registry.spreadsheet (formula-like text is written with a leading
+    apostrophe, XLSX text is never a formula); amounts stay number cells."""
     out = Path(out)
     titles = titles or {}
     columns = ["uscc", "policy_id", "title", "status", "amount", "missing", "run_id"]
@@ -66,16 +70,14 @@ def export(table: pa.Table, out: str | Path, titles: dict[str, str] | None = Non
     if out.suffix.lower() == ".csv":
         with open(out, "w", encoding="utf-8-sig", newline="") as fh:  # BOM: Excel opens UTF-8 Chinese correctly
             writer = csv.writer(fh)
-            writer.writerow(header)
-            writer.writerows(rows)
+            writer.writerow(safe_row(header))
+            writer.writerows(safe_row(row) for row in rows)
     elif out.suffix.lower() == ".xlsx":
-        import xlsxwriter
-
-        book = xlsxwriter.Workbook(str(out))
+        book = xlsx_workbook(out)
         sheet = book.add_worksheet("名单")
-        sheet.write_row(0, 0, header)
+        write_xlsx_row(sheet, 0, header)
         for i, row in enumerate(rows, start=1):
-            sheet.write_row(i, 0, row)
+            write_xlsx_row(sheet, i, row)
         book.close()
     else:
         raise ValueError(f"不支持的导出格式：{out.suffix}（请使用 .xlsx 或 .csv）")

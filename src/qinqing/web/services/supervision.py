@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from qinqing.accounts.authz import Principal, Role, require_role
+from qinqing.registry.spreadsheet import safe_row
 from qinqing.registry.standards import regions
 from qinqing.registry.tables import enterprises
 from qinqing.web.services.library import PolicyLibrary
@@ -100,8 +101,8 @@ def _csv(header: tuple[str, ...], rows: list[tuple]) -> str:
     out = io.StringIO()
     out.write("\ufeff")  # a BOM, so that Excel opens the Chinese text as UTF-8
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerow(safe_row(header))
+    writer.writerows(safe_row(row) for row in rows)  # titles and issuers are text typed by people
     return out.getvalue()
 
 
