@@ -22,7 +22,7 @@ runner = CliRunner()
 COMMANDS = [
     (), ("match",), ("explain",), ("preview",), ("serve",), ("demo",),
     ("registry",), ("registry", "generate"), ("registry", "import"), ("registry", "validate"), ("registry", "show"),
-    ("policy",), ("policy", "check"),
+    ("policy",), ("policy", "check"), ("catalogue",), ("catalogue", "load"), ("catalogue", "list"),
     ("run",), ("run", "full"), ("run", "enterprise"), ("run", "policy"),
     ("lists",), ("lists", "push"), ("lists", "auto-grant"),
 ]  # fmt: skip
@@ -60,6 +60,19 @@ def registry_csv(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.fixture
+def catalogue_db(tmp_path: Path, monkeypatch) -> Path:
+    """A database (named by QINQING_DATABASE_URL) whose published catalogue is the seed policy."""
+    from qinqing.settings import get_settings
+
+    monkeypatch.setenv("QINQING_DATABASE_URL", f"sqlite:///{tmp_path / 'q.db'}")
+    get_settings.cache_clear()
+    loaded = runner.invoke(app, ["catalogue", "load", str(SEED)])
+    assert loaded.exit_code == 0, loaded.output
+    yield tmp_path / "q.db"
+    get_settings.cache_clear()
+
+
 def test_the_list_of_commands_is_complete():
     assert sorted(_paths(get_command(app))) == sorted(COMMANDS)
 
@@ -81,72 +94,69 @@ def test_every_help_renders_in_english(path):
 @pytest.mark.parametrize("args", [
     ["run", "full", "--as-of", "2025-13-01"],
     ["run", "enterprise", "A", "--as-of", "2025-13-01"],
-    ["run", "policy", str(SEED), "--as-of", "2025-13-01"],
+    ["run", "policy", "hlj-2021-new-above-scale-industrial", "--as-of", "2025-13-01"],
     ["preview", str(SEED), "--as-of", "2025-13-01"],
 ], ids=lambda a: " ".join(a[:2]) if a[0] == "run" else a[0])  # fmt: skip
-def test_a_bad_date_is_a_chinese_usage_error(args, registry_csv):
+def test_a_bad_date_is_a_chinese_usage_error(args, registry_csv, catalogue_db):
     extra = ["--enterprises", str(registry_csv)]
-    if args[1] in ("full", "enterprise"):
-        extra += ["--policies", str(SEED)]
     result = runner.invoke(app, args + extra)
     _is_usage_error(result, "日期格式应为 YYYY-MM-DD，实为“2025-13-01”")
 
 
-def test_a_day_that_does_not_exist_is_named(registry_csv):
-    result = runner.invoke(app, ["run", "full", "--policies", str(SEED), "--enterprises", str(registry_csv),
+def test_a_day_that_does_not_exist_is_named(registry_csv, catalogue_db):
+    result = runner.invoke(app, ["run", "full", "--enterprises", str(registry_csv),
                                  "--as-of", "2025-02-30"])  # fmt: skip
     _is_usage_error(result, "实为“2025-02-30”")
 
 
-@pytest.mark.parametrize("command", [
-    ["run", "full"], ["run", "enterprise", "A"], ["lists", "auto-grant", "--out", "x.csv"],
-], ids=lambda c: " ".join(c[:2]))  # fmt: skip
-def test_a_missing_policies_path_is_named(command, tmp_path, registry_csv):
+def test_a_missing_catalogue_directory_is_named(tmp_path, catalogue_db):
     missing = tmp_path / "no-such-dir"
-    extra = [] if command[0] == "lists" else ["--enterprises", str(registry_csv), "--as-of", "2025-01-01"]
-    result = runner.invoke(app, [*command, "--policies", str(missing), *extra])
-    _is_usage_error(result, "--policies", f"找不到政策文件或目录“{missing}”")
+    result = runner.invoke(app, ["catalogue", "load", str(missing)])
+    _is_usage_error(result, "DIRECTORY", f"找不到政策文件或目录“{missing}”")
 
 
-def test_match_reports_a_missing_policies_path_the_same_way(tmp_path, registry_csv):
+def test_match_reports_a_missing_draft_policies_path(tmp_path, registry_csv):
     missing = tmp_path / "no-such-dir"
-    result = runner.invoke(app, ["match", "--policies", str(missing), "--enterprises", str(registry_csv),
+    result = runner.invoke(app, ["match", "--draft-policies", str(missing), "--enterprises", str(registry_csv),
                                  "--out", str(tmp_path / "o.csv")])  # fmt: skip
-    _is_usage_error(result, "--policies", f"找不到政策文件或目录“{missing}”")
+    _is_usage_error(result, "--draft-policies", f"找不到政策文件或目录“{missing}”")
 
 
 def test_a_missing_policy_file_is_named(tmp_path, registry_csv):
     missing = tmp_path / "draft.yaml"
-    result = runner.invoke(app, ["preview", str(missing), "--enterprises", str(registry_csv),
+    result = runner.invoke(app, ["preview", "--draft-file", str(missing), "--enterprises", str(registry_csv),
                                  "--as-of", "2025-01-01"])  # fmt: skip
-    _is_usage_error(result, "FILE", f"找不到政策文件或目录“{missing}”")
+    _is_usage_error(result, "--draft-file", f"找不到政策文件或目录“{missing}”")
 
 
 def test_preview_wants_exactly_one_policy(tmp_path, registry_csv):
-    result = runner.invoke(app, ["preview", str(tmp_path), "--enterprises", str(registry_csv),
+    result = runner.invoke(app, ["preview", "--draft-file", str(tmp_path), "--enterprises", str(registry_csv),
                                  "--as-of", "2025-01-01"])  # fmt: skip
     _is_usage_error(result, f"应为一项政策，“{tmp_path}”中有 0 项")
 
 
-def test_a_missing_registry_file_is_named(tmp_path):
+def test_a_missing_registry_file_is_named(tmp_path, catalogue_db):
     missing = tmp_path / "none.parquet"
-    result = runner.invoke(app, ["run", "full", "--policies", str(SEED), "--enterprises", str(missing),
+    result = runner.invoke(app, ["run", "full", "--enterprises", str(missing),
                                  "--as-of", "2021-12-01", "--store", str(tmp_path / "store")])  # fmt: skip
     _is_usage_error(result, "--enterprises", f"找不到企业数据文件“{missing}”")
 
 
-def test_policy_errors_are_listed_and_exit_1(tmp_path, registry_csv):
+def test_policy_errors_are_listed_and_exit_1(tmp_path, catalogue_db):
     bad = tmp_path / "bad.yaml"
     bad.write_text(SEED.read_text(encoding="utf-8").replace("level: 省", "level: 州"), encoding="utf-8")
-    result = runner.invoke(app, ["run", "full", "--policies", str(bad), "--enterprises", str(registry_csv),
-                                 "--as-of", "2021-12-01", "--store", str(tmp_path / "store")])  # fmt: skip
+    result = runner.invoke(app, ["catalogue", "load", str(bad)])
     assert result.exit_code == 1, result.output
-    assert f"{bad}:9:8:" in result.output and "政策文件有 1 处错误" in result.output
+    assert "未通过，未发布" in _flat(result.output) and _flat("第 9 行：") in _flat(result.output)
+    assert _flat("拒绝 1 个文件") in _flat(result.output)
+    drafts = runner.invoke(app, ["match", "--draft-policies", str(bad), "--enterprises", str(tmp_path / "x.csv"),
+                                 "--out", str(tmp_path / "o.csv")])  # fmt: skip
+    assert drafts.exit_code == 1 and f"{bad}:9:8:" in drafts.output and "政策文件有 1 处错误" in drafts.output
 
 
-def test_run_full_still_summarises_in_chinese(tmp_path, registry_csv):
+def test_run_full_still_summarises_in_chinese(tmp_path, registry_csv, catalogue_db):
     # One policy × two enterprises on 2021-12-01: A (纳统 2021) is eligible, B (纳统 2020) is not.
-    result = runner.invoke(app, ["run", "full", "--policies", str(SEED), "--enterprises", str(registry_csv),
+    result = runner.invoke(app, ["run", "full", "--enterprises", str(registry_csv),
                                  "--as-of", "2021-12-01", "--store", str(tmp_path / "store")])  # fmt: skip
     assert result.exit_code == 0, result.output
     flat = _flat(result.output)
@@ -163,7 +173,7 @@ def test_match_reads_a_generated_csv_like_its_parquet_twin(tmp_path):
                                    "--out", str(registry)])  # fmt: skip
         assert made.exit_code == 0, made.output
         out = tmp_path / f"matches-{suffix[1:]}.csv"
-        result = runner.invoke(app, ["match", "--policies", str(SEED), "--enterprises", str(registry),
+        result = runner.invoke(app, ["match", "--draft-policies", str(SEED), "--enterprises", str(registry),
                                      "--out", str(out), "--as-of", "2021-12-01"])  # fmt: skip
         assert result.exit_code == 0, result.output
         outputs.append(pacsv.read_csv(out))
@@ -177,17 +187,18 @@ def test_match_reads_a_generated_csv_like_its_parquet_twin(tmp_path):
 def test_match_names_an_unreadable_registry_file_without_a_traceback(tmp_path):
     junk = tmp_path / "junk.csv"
     junk.write_bytes(bytes(range(128, 256)) * 3)
-    result = runner.invoke(app, ["match", "--policies", str(SEED), "--enterprises", str(junk),
+    result = runner.invoke(app, ["match", "--draft-policies", str(SEED), "--enterprises", str(junk),
                                  "--out", str(tmp_path / "m.csv")])  # fmt: skip
     _is_usage_error(result, "既不是 UTF-8 也不是 GBK/GB18030 编码的 CSV 文件")
-    missing = runner.invoke(app, ["match", "--policies", str(SEED), "--enterprises", str(tmp_path / "none.csv"),
+    missing = runner.invoke(app, ["match", "--draft-policies", str(SEED), "--enterprises", str(tmp_path / "none.csv"),
                                   "--out", str(tmp_path / "m.csv")])  # fmt: skip
     _is_usage_error(missing, "找不到企业数据文件")
 
 
 def test_preview_names_regions_industries_and_amounts_in_chinese(registry_csv):
     # Hand-worked: A entered the above-scale list in 2021 (50 万元), B in 2020 (not new); both in 道里区.
-    result = runner.invoke(app, ["preview", str(SEED), "--enterprises", str(registry_csv), "--as-of", "2021-12-01"])
+    result = runner.invoke(app, ["preview", "--draft-file", str(SEED), "--enterprises", str(registry_csv),
+                                 "--as-of", "2021-12-01"])
     assert result.exit_code == 0, result.output
     flat = _flat(result.output)
     for line in ("范围内企业 2 家，符合 1，待补充数据 0，预计金额 50 万元", "每家金额：最低 50 · ", "最高 50 万元",

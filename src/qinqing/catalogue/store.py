@@ -9,9 +9,10 @@ from decimal import Decimal
 from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine, RowMapping
 
-from qinqing.catalogue.errors import PolicyNotFound, PolicyOwnedElsewhere
+from qinqing.catalogue.admission import admission_problems
+from qinqing.catalogue.errors import CatalogueError, DraftChanged, PolicyInvalid, PolicyNotFound, PolicyOwnedElsewhere
 from qinqing.catalogue.parse import parse_policy
-from qinqing.catalogue.tables import policies, versions
+from qinqing.catalogue.tables import policies, publications, remit_approvals, versions
 from qinqing.rules.model import Policy
 
 
@@ -96,8 +97,10 @@ class CatalogueStore:
         """Validate and store ``yaml_text`` as the policy's new draft version (creating the policy if new).
 
         A policy belongs to the department that first saved it; saving it under another raises.
+        A policy that fails admission (``admission.admission_problems``: compiling, amount range,
+        dry run) raises PolicyInvalid before anything is written.
         """
-        policy = parse_policy(yaml_text, filename)
+        policy = admitted_policy(yaml_text, filename)
         now = datetime.now(UTC)
         with self.engine.begin() as conn:
             current = conn.execute(
@@ -124,18 +127,54 @@ class CatalogueStore:
             conn.execute(insert(versions).values(**_version_values(policy, yaml_text, version, author, now)))
         return self.get(policy.id)
 
-    def publish(self, policy_id: str) -> PolicyEntry:
-        """Make the current draft the published version."""
+    def publish(self, policy_id: str, *, expected_version: int | None = None, published_by: str = "catalogue-loader",
+                over_budget: bool = False, reason: str | None = None, approved_by: str | None = None) -> PolicyEntry:
+        """Make the current draft the published version, once it passes admission again (the
+        compiler may have changed since it was saved). With ``expected_version``, the draft must
+        still be that version (what the officer previewed is what goes live). Each publication is
+        logged in ``catalogue_publications`` in the same transaction: who, which version, and the
+        reason given when it was published over budget."""
+        draft = self.get(policy_id)
+        if expected_version is not None and draft.version != expected_version:
+            raise DraftChanged(policy_id, expected_version, draft.version)
+        admitted_policy(draft.yaml_text, policy_id)
         now = datetime.now(UTC)
         with self.engine.begin() as conn:
             result = conn.execute(
                 update(policies)
-                .where(policies.c.policy_id == policy_id)
-                .values(published_version=policies.c.draft_version, published_at=now, updated_at=now)
+                .where(policies.c.policy_id == policy_id, policies.c.draft_version == draft.version)
+                .values(published_version=draft.version, published_at=now, updated_at=now)
             )
             if result.rowcount == 0:
-                raise PolicyNotFound(policy_id)
+                raise DraftChanged(policy_id, draft.version, None)
+            conn.execute(insert(publications).values(
+                policy_id=policy_id, version=draft.version, published_by=published_by, published_at=now,
+                over_budget=over_budget, reason=reason or None, approved_by=approved_by))
         return self.get(policy_id, published=True)
+
+    def publications(self, policy_id: str) -> list[dict]:
+        """The publication log of a policy, oldest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(publications).where(publications.c.policy_id == policy_id)
+                                .order_by(publications.c.id)).mappings().all()
+        return [dict(r) for r in rows]
+
+    def approve_remit(self, policy_id: str, version: int, *, approved_by: str, reason: str) -> None:
+        """Record a supervisor's approval of ``version`` of a policy wider than its officer's remit."""
+        with self.engine.begin() as conn:
+            exists = conn.execute(select(remit_approvals.c.version).where(
+                remit_approvals.c.policy_id == policy_id, remit_approvals.c.version == version)).first()
+            if exists is None:
+                conn.execute(insert(remit_approvals).values(
+                    policy_id=policy_id, version=version, approved_by=approved_by, approved_at=datetime.now(UTC),
+                    reason=reason))
+
+    def remit_approval(self, policy_id: str, version: int) -> dict | None:
+        """The supervisor's approval of that version, if any."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(remit_approvals).where(
+                remit_approvals.c.policy_id == policy_id, remit_approvals.c.version == version)).mappings().first()
+        return dict(row) if row else None
 
     def get(self, policy_id: str, *, published: bool = False) -> PolicyEntry:
         """The draft (default) or the published version of a policy."""
@@ -155,6 +194,19 @@ class CatalogueStore:
             rows = conn.execute(_select(policies.c.published_version).order_by(policies.c.policy_id)).mappings().all()
         return [_entry(r) for r in rows]
 
+    def published_policies(self) -> tuple[list[Policy], dict[str, CatalogueError]]:
+        """Every published version parsed: the one catalogue every matching entry point reads. A
+        version that no longer parses (the language changed after it was published) is returned
+        apart, keyed by policy id, so that a run can leave it out and say so."""
+        parsed: list[Policy] = []
+        refused: dict[str, CatalogueError] = {}
+        for entry in self.published():
+            try:
+                parsed.append(parse_policy(entry.yaml_text, entry.policy_id))
+            except CatalogueError as error:
+                refused[entry.policy_id] = error
+        return parsed, refused
+
     def drafts(self, department: str | None = None) -> list[PolicyEntry]:
         """The latest version of every policy (of one department when given)."""
         query = _select(policies.c.draft_version).order_by(policies.c.updated_at.desc(), policies.c.policy_id)
@@ -170,6 +222,15 @@ class CatalogueStore:
                 select(func.count(policies.c.published_version), func.coalesce(func.sum(policies.c.published_version), 0))
             ).one()
         return int(count), int(total)
+
+
+def admitted_policy(yaml_text: str, filename: str = "<editor>") -> Policy:
+    """The policy in ``yaml_text`` when it parses and passes admission; PolicyInvalid otherwise."""
+    policy = parse_policy(yaml_text, filename)
+    problems = admission_problems(policy)
+    if problems:
+        raise PolicyInvalid(problems, filename)
+    return policy
 
 
 def _next_version(conn: Connection, policy_id: str) -> int:

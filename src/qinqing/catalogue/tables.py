@@ -8,6 +8,7 @@ text and the metadata the browse filters need.
 from __future__ import annotations
 
 from sqlalchemy import (
+    Boolean,
     Column,
     Date,
     DateTime,
@@ -52,4 +53,29 @@ versions = Table(
     Column("budget", Numeric(18, 4), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("created_by", String(64), nullable=False),
+)
+
+# One row per publication: who made which version live, and the reason when the preview was over budget.
+publications = Table(
+    "catalogue_publications",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("policy_id", String(128), ForeignKey("catalogue_policies.policy_id", ondelete="CASCADE"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("published_by", String(64), nullable=False),
+    Column("published_at", DateTime(timezone=True), nullable=False),
+    Column("over_budget", Boolean, nullable=False),
+    Column("reason", Text, nullable=True),
+    Column("approved_by", String(64), nullable=True),
+)
+
+# A supervisor's approval of one version whose scope is wider than its officer's remit.
+remit_approvals = Table(
+    "catalogue_remit_approvals",
+    metadata,
+    Column("policy_id", String(128), ForeignKey("catalogue_policies.policy_id", ondelete="CASCADE"), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("approved_by", String(64), nullable=False),
+    Column("approved_at", DateTime(timezone=True), nullable=False),
+    Column("reason", Text, nullable=False),
 )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from qinqing.cli import demo, match, policy, registry, run, web
+from qinqing.cli import catalogue, demo, match, policy, registry, run, web
 
 app = typer.Typer(
     name="qinqing",
@@ -18,6 +18,7 @@ app = typer.Typer(
 )
 app.add_typer(registry.app, name="registry")
 app.add_typer(policy.app, name="policy")
+app.add_typer(catalogue.app, name="catalogue")
 match.register(app)
 run.register(app)
 web.register(app)

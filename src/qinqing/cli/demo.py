@@ -59,15 +59,37 @@ def register(app: typer.Typer) -> None:
             _serve(settings, host, port)
 
 
+MARKER = ".qinqing-demo"  # written into the work directory: what a later demo may clear
+DEMO_FILES = ("qinqing.db", "qinqing.db-wal", "qinqing.db-shm", "registry.parquet", "results")
+
+
 def _prepare(workdir: Path, reference: date):
+    """The demo's settings: QINQING_DATABASE_URL and QINQING_RESULTS_DIR when set, else files in
+    ``workdir``. Only what an earlier demo created in ``workdir`` is removed; a directory the demo did
+    not create is used only when it is empty."""
+    import os
+
     from qinqing.settings import Settings
 
-    if workdir.exists():
-        shutil.rmtree(workdir)
-    workdir.mkdir(parents=True)
+    if workdir.exists() and not (workdir / MARKER).exists() and any(workdir.iterdir()):
+        raise typer.BadParameter(f"目录“{workdir}”不是演示程序创建的，且不为空；为免误删，请用 --workdir 指定"
+                                 "一个新目录或空目录", param_hint="--workdir")
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / MARKER).write_text("qinqing demo work directory\n", encoding="utf-8")
+    own_database = not os.environ.get("QINQING_DATABASE_URL")
+    own_results = not os.environ.get("QINQING_RESULTS_DIR")
+    for name in DEMO_FILES:
+        if name.startswith("qinqing.db") and not own_database or name == "results" and not own_results:
+            continue
+        target = workdir / name
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
+    base = Settings()
     return Settings(
-        database_url=f"sqlite:///{(workdir / 'qinqing.db').absolute()}",
-        results_dir=(workdir / "results").absolute(),
+        database_url=f"sqlite:///{(workdir / 'qinqing.db').absolute()}" if own_database else base.database_url,
+        results_dir=(workdir / "results").absolute() if own_results else base.results_dir,
         reference_date=reference,
     )
 

@@ -6,7 +6,11 @@ from pathlib import Path
 
 import typer
 
-from qinqing.cli.options import load_policies_or_exit, reference_date, registry_file
+from qinqing.cli.options import draft_or_published, reference_date, registry_file
+
+DRAFTS = typer.Option(None, "--draft-policies",
+                      help="Evaluate these unpublished policy files (a file or directory) instead of the "
+                           "published catalogue (QINQING_DATABASE_URL).")
 
 STATUS_ZH = {"eligible": "符合", "ineligible": "不符合", "unknown": "未知"}
 RESULT_ZH = {True: "符合", False: "不符合", None: "未知"}
@@ -19,16 +23,16 @@ def register(app: typer.Typer) -> None:
 
 
 def match(
-    policies: Path = typer.Option(..., "--policies", help="A policy file or a directory of them."),
     enterprises: Path = typer.Option(..., "--enterprises", help="Registry file: CSV or Parquet (as from `qinqing registry generate`)."),
     out: Path = typer.Option(..., "--out", help="Output file: .csv, .jsonl or .parquet."),
     as_of: str = typer.Option(None, "--as-of", help="Reference date YYYY-MM-DD (default: settings.reference_date or today)."),
     engine: str = typer.Option("duckdb", "--engine", help="duckdb (embedded) or spark."),
     include_expired: bool = typer.Option(False, "--include-expired", help="Also match policies not valid on the reference date."),
+    draft_policies: Path = DRAFTS,
 ) -> None:
-    """Match every enterprise against every policy: uscc, policy_id, status, amount, failed, missing."""
+    """Match every enterprise against every published policy: uscc, policy_id, status, amount, failed, missing."""
     day = reference_date(as_of)
-    selected = [p for p in load_policies_or_exit(policies) if include_expired or p.valid_on(day)]
+    selected = [p for p in draft_or_published(draft_policies) if include_expired or p.valid_on(day)]
     if engine == "duckdb":
         from qinqing.matching.engines.duckdb import match as run
     elif engine == "spark":
@@ -75,16 +79,16 @@ def write_results(table, out: Path) -> None:
 
 
 def explain(
-    policies: Path = typer.Option(..., "--policies", help="A policy file or a directory of them."),
     enterprise: str = typer.Option(..., "--enterprise", help="A registry file (CSV/Parquet, first row or the row of --uscc) or a USCC to read from the database."),
     policy: str = typer.Option(..., "--policy", help="Policy id."),
     uscc: str = typer.Option(None, "--uscc", help="With a file: which enterprise in it."),
     as_of: str = typer.Option(None, "--as-of", help="Reference date YYYY-MM-DD."),
+    draft_policies: Path = DRAFTS,
 ) -> None:
     """Explain, condition by condition and in Chinese, why an enterprise does or does not qualify."""
     from qinqing.rules import evaluate
     day = reference_date(as_of)
-    chosen = [p for p in load_policies_or_exit(policies) if p.id == policy]
+    chosen = [p for p in draft_or_published(draft_policies) if p.id == policy]
     if not chosen:
         typer.echo(f"找不到政策“{policy}”", err=True)
         raise typer.Exit(1)

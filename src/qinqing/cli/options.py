@@ -53,3 +53,37 @@ def registry_file(path: Path, param_hint: str = "--enterprises") -> Iterator[Pat
         yield path
     except ValueError as error:
         raise typer.BadParameter(str(error), param_hint=param_hint) from None
+
+
+def published_catalogue(*, required: bool = True) -> list:
+    """The published catalogue (QINQING_DATABASE_URL) as policies: the one source of every run.
+
+    A published version that no longer parses is named on stderr and left out. With ``required``,
+    an empty catalogue is an error (exit 1) that says how to fill it."""
+    from qinqing.catalogue import CatalogueStore
+    from qinqing.db import make_engine, migrate
+    from qinqing.settings import get_settings
+
+    url = get_settings().database_url
+    migrate(url)
+    policies, refused = CatalogueStore(make_engine(url)).published_policies()
+    for policy_id, error in refused.items():
+        typer.echo(f"已发布的政策 {policy_id} 无法解析，本次不参与：{error.message}", err=True)
+    if required and not policies:
+        typer.echo("政策库中没有已发布的政策：请先用 qinqing catalogue load DIR 载入并发布政策文件", err=True)
+        raise typer.Exit(1)
+    return policies
+
+
+def draft_or_published(drafts: Path | None, param_hint: str = "--draft-policies") -> list:
+    """The policies in the unpublished files ``drafts`` when given, else the published catalogue."""
+    if drafts is not None:
+        return load_policies_or_exit(drafts, param_hint=param_hint)
+    return published_catalogue()
+
+
+def results_dir(store: Path | None) -> Path:
+    """``--store`` when given, else QINQING_RESULTS_DIR."""
+    from qinqing.settings import get_settings
+
+    return store if store is not None else get_settings().results_dir

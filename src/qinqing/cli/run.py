@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from qinqing.cli.options import load_policies_or_exit, reference_date, registry_file
+from qinqing.cli.options import load_policies_or_exit, published_catalogue, reference_date, registry_file, results_dir
 
 console = Console()
 run_app = typer.Typer(
@@ -22,21 +23,56 @@ lists_app = typer.Typer(
     no_args_is_help=True,
 )
 
-POLICIES = typer.Option(Path("policies"), "--policies", help="A policy file or a directory of them.")
-STORE = typer.Option(Path("results"), "--store", help="Matching results store directory.")
+STORE = typer.Option(None, "--store", help="Matching results store directory (default: QINQING_RESULTS_DIR).")
 ENTERPRISES = typer.Option(None, "--enterprises",
                            help="Registry file: Parquet or CSV (default: the database, QINQING_DATABASE_URL).")
 AS_OF = typer.Option(None, "--as-of",
                      help="Reference date YYYY-MM-DD (default: settings.reference_date or today).")
-POLICY_FILE = typer.Argument(..., help="One policy file (YAML).")
+POLICY_ID = typer.Argument(..., help="Id of a policy in the catalogue.")
 
 
 def _one_policy(file: Path):
     """The single policy in ``file``; anything else is a usage error."""
-    policies = load_policies_or_exit(file, param_hint="FILE")
+    policies = load_policies_or_exit(file, param_hint="--draft-file")
     if len(policies) != 1:
         raise typer.BadParameter(f"应为一项政策，“{file}”中有 {len(policies)} 项", param_hint="FILE")
     return policies[0]
+
+
+@contextmanager
+def _results(store: Path | None):
+    """The results store (``--store`` or QINQING_RESULTS_DIR), closed when the command ends."""
+    from qinqing.matching.results import ResultStore
+
+
+    opened = ResultStore(results_dir(store))
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+def _published(policy_id: str):
+    """The published version of ``policy_id``; a usage error naming it when there is none."""
+    for p in published_catalogue(required=False):
+        if p.id == policy_id:
+            return p
+    raise typer.BadParameter(f"政策库中没有已发布的政策“{policy_id}”", param_hint="POLICY_ID")
+
+
+def _draft(policy_id: str):
+    """The current draft (the latest saved version) of ``policy_id`` in the catalogue."""
+    from qinqing.catalogue import CatalogueStore
+    from qinqing.catalogue.errors import CatalogueError
+    from qinqing.catalogue.parse import parse_policy
+    from qinqing.db import make_engine, migrate
+
+    migrate()
+    try:
+        entry = CatalogueStore(make_engine()).get(policy_id)
+        return parse_policy(entry.yaml_text, policy_id)
+    except CatalogueError as error:
+        raise typer.BadParameter(error.message, param_hint="POLICY_ID") from None
 
 
 def _enterprises(path: Path | None, usccs: list[str] | None = None):
@@ -63,55 +99,67 @@ def _enterprises(path: Path | None, usccs: list[str] | None = None):
 
 
 @run_app.command("full")
-def full(policies: Path = POLICIES, store: Path = STORE, enterprises: Path | None = ENTERPRISES,
+def full(store: Path | None = STORE, enterprises: Path | None = ENTERPRISES,
          as_of: str | None = AS_OF, engine: str = typer.Option("vectorised", help="vectorised | duckdb | spark"),
          include_expired: bool = typer.Option(False, "--include-expired",
                                               help="Also match policies not valid on the reference date.")) -> None:
-    """Full run: every valid policy × every enterprise; the new run replaces the current results atomically."""
-    from qinqing.matching.results import ResultStore
+    """Full run: every published policy in force × every enterprise; the new run replaces the current
+    results atomically. A policy that cannot be compiled is left out and named; the others are published."""
     from qinqing.matching.run import full_run
 
-    day, catalogue = reference_date(as_of), load_policies_or_exit(policies)
+    day, catalogue = reference_date(as_of), published_catalogue()
     registry = _enterprises(enterprises)
     with Progress(TextColumn("匹配中"), BarColumn(), TextColumn("{task.completed:,.0f}/{task.fields[pairs]} 对"),
                   TimeElapsedColumn(), console=console) as bar:
         task = bar.add_task("match", total=None, pairs="?")
-        summary = full_run(catalogue, registry, ResultStore(store), day,
-                           progress=lambda done, total: bar.update(task, completed=done, total=total, pairs=f"{total:,}"),
-                           engine=engine, include_expired=include_expired)
+        with _results(store) as results:
+            summary = full_run(catalogue, registry, results, day,
+                               progress=lambda done, total: bar.update(task, completed=done, total=total,
+                                                                       pairs=f"{total:,}"),
+                               engine=engine, include_expired=include_expired)
     console.print(f"批次 {summary.run_id}：政策 {summary.policies} 项（跳过过期 {summary.skipped_expired} 项），"
                   f"企业 {summary.enterprises:,} 家，评估 {summary.pairs_evaluated:,} 对，符合 {summary.eligible:,}，"
                   f"待补充数据 {summary.unknown:,}，用时 {summary.seconds:.1f} 秒")
+    for policy_id, reason in summary.refused.items():
+        console.print(f"[red]未参与匹配：政策 {policy_id} 无法编译：{reason}[/red]", highlight=False)
+    if summary.refused:
+        console.print(f"[red]{len(summary.refused)} 项政策未参与本次匹配，其余结果已发布[/red]")
 
 
 @run_app.command("enterprise")
 def enterprise(uscc: list[str] = typer.Argument(..., help="Unified social credit codes (统一社会信用代码)."),
-               policies: Path = POLICIES, store: Path = STORE,
+               store: Path | None = STORE,
                enterprises: Path | None = ENTERPRISES, as_of: str | None = AS_OF) -> None:
-    """Incremental run: re-match the given enterprises against every policy."""
-    from qinqing.matching.results import ResultStore
-    from qinqing.matching.run import rematch_enterprise
+    """Incremental run: re-match the given enterprises against every published policy."""
+    from qinqing.matching.run import compilable, rematch_enterprise
 
-    day, catalogue = reference_date(as_of), load_policies_or_exit(policies)
+    day = reference_date(as_of)
+    catalogue, refused = compilable(published_catalogue(), day, engine="duckdb")
+    for policy_id, reason in refused.items():
+        console.print(f"[red]未参与匹配：政策 {policy_id} 无法编译：{reason}[/red]", highlight=False)
     table = _enterprises(enterprises, list(uscc))
-    s = rematch_enterprise(table, catalogue, ResultStore(store), day)
+    with _results(store) as results:
+        s = rematch_enterprise(table, catalogue, results, day)
     console.print(f"已重新匹配企业 {table.num_rows} 家：符合 {s.eligible}，待补充数据 {s.unknown}，用时 {s.seconds:.3f} 秒")
 
 
 @run_app.command("policy")
-def policy(file: Path = POLICY_FILE, store: Path = STORE, enterprises: Path | None = ENTERPRISES,
+def policy(policy_id: str = POLICY_ID, store: Path | None = STORE, enterprises: Path | None = ENTERPRISES,
            as_of: str | None = AS_OF) -> None:
-    """Incremental run: re-match every enterprise against one new or changed policy."""
-    from qinqing.matching.results import ResultStore
+    """Incremental run: re-match every enterprise against one published policy (new or changed)."""
     from qinqing.matching.run import rematch_policy
 
-    day, p = reference_date(as_of), _one_policy(file)
-    s = rematch_policy(p, _enterprises(enterprises), ResultStore(store), day)
+    day, p = reference_date(as_of), _published(policy_id)
+    with _results(store) as results:
+        s = rematch_policy(p, _enterprises(enterprises), results, day)
     console.print(f"已重新匹配政策 {p.id}：符合 {s.eligible}，待补充数据 {s.unknown}，用时 {s.seconds:.3f} 秒")
 
 
-def preview_command(file: Path = POLICY_FILE, enterprises: Path | None = ENTERPRISES,
-                    as_of: str | None = AS_OF) -> None:
+def preview_command(policy_id: str = typer.Argument(None, help="Id of a policy in the catalogue: its current "
+                                                                  "draft is previewed."),
+                    draft_file: Path = typer.Option(None, "--draft-file",
+                                                    help="Preview an unpublished policy file instead."),
+                    enterprises: Path | None = ENTERPRISES, as_of: str | None = AS_OF) -> None:
     """Preview a draft policy's reach: eligible and unknown counts, amount against the budget, breakdowns.
 
     Nothing is stored.
@@ -119,7 +167,11 @@ def preview_command(file: Path = POLICY_FILE, enterprises: Path | None = ENTERPR
     from qinqing.matching import preview as pv
     from qinqing.rules.amounts import plain
 
-    day, p = reference_date(as_of), _one_policy(file)
+    if (policy_id is None) == (draft_file is None):
+        raise typer.BadParameter("请给出政策编号 POLICY_ID，或用 --draft-file 指定一个未发布的政策文件（二者选一）",
+                                 param_hint="POLICY_ID")
+    day = reference_date(as_of)
+    p = _one_policy(draft_file) if draft_file is not None else _draft(policy_id)
     r = pv.preview(p, _enterprises(enterprises), day)
     budget = f"（预算 {plain(r.budget)} 万元，占 {r.budget_share:.0%}）" if r.budget else ""
     console.print(f"政策 {r.policy_id}：范围内企业 {r.evaluated:,} 家，符合 {r.eligible:,}，待补充数据 {r.unknown:,}，"
@@ -138,25 +190,26 @@ def preview_command(file: Path = POLICY_FILE, enterprises: Path | None = ENTERPR
 
 
 @lists_app.command("push")
-def push(out: Path = typer.Option(..., "--out", help="Output file: .xlsx or .csv."), store: Path = STORE) -> None:
+def push(out: Path = typer.Option(..., "--out", help="Output file: .xlsx or .csv."), store: Path | None = STORE) -> None:
     """Push list: eligible enterprise–policy pairs that are new in the latest run."""
     from qinqing.matching.lists import export, push_list
-    from qinqing.matching.results import ResultStore
 
-    table = push_list(ResultStore(store))
+    with _results(store) as results:
+        table = push_list(results)
     export(table, out)
     console.print(f"已导出推送名单 {table.num_rows:,} 条 → {out}")
 
 
 @lists_app.command("auto-grant")
 def auto_grant(out: Path = typer.Option(..., "--out", help="Output file: .xlsx or .csv."),
-               policies: Path = POLICIES, store: Path = STORE) -> None:
-    """Payout candidates (免申即享): pairs whose every condition the data confirms."""
+               store: Path | None = STORE) -> None:
+    """Payout candidates (免申即享): pairs whose every condition the data confirms, of published
+    免申即享 policies."""
     from qinqing.matching.lists import auto_grant_candidates, export
-    from qinqing.matching.results import ResultStore
 
-    catalogue = load_policies_or_exit(policies)
-    table = auto_grant_candidates(ResultStore(store), catalogue)
+    catalogue = published_catalogue()
+    with _results(store) as results:
+        table = auto_grant_candidates(results, catalogue)
     export(table, out, {p.id: p.title for p in catalogue})
     console.print(f"已导出免申即享候选名单 {table.num_rows:,} 条 → {out}")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -42,6 +42,7 @@ class RunSummary:
     eligible: int
     unknown: int
     seconds: float
+    refused: dict[str, str] = field(default_factory=dict)  # policy id → why it was not matched
 
 
 _SQL_TYPES = {"string": "VARCHAR", "integer": "BIGINT", "money": "DECIMAL(18,4)", "number": "DOUBLE",
@@ -123,9 +124,13 @@ def batch_from_all_pairs(table: pa.Table) -> _NamedBatch:
 def full_run(policies: Sequence[Any], enterprises: pa.Table, store: ResultStore, as_of: date,
              progress: Progress | None = None, *, engine: str = "vectorised", include_expired: bool = False,
              note: str = "") -> RunSummary:
-    """Match everything and publish the result as the new current run (atomically)."""
+    """Match everything and publish the result as the new current run (atomically).
+
+    A policy that cannot be compiled is left out and named in ``RunSummary.refused``; the others
+    are matched and published (one bad policy never stops a province's run)."""
     started = time.perf_counter()
     active, skipped = select_policies(policies, as_of, include_expired)
+    active, refused = compilable(active, as_of, engine)
     writer = store.begin_run(as_of, engine, note, enterprises=_codes(enterprises))
     evaluated = eligible = unknown = 0
     try:
@@ -140,7 +145,27 @@ def full_run(policies: Sequence[Any], enterprises: pa.Table, store: ResultStore,
         writer.abort()
         raise
     return RunSummary(info.run_id, as_of, engine, len(active), len(skipped), enterprises.num_rows, evaluated,
-                      eligible, unknown, time.perf_counter() - started)
+                      eligible, unknown, time.perf_counter() - started, refused)
+
+
+def compilable(policies: Sequence[Any], as_of: date, engine: str = "vectorised") -> tuple[list[Any], dict[str, str]]:
+    """``policies`` split into those that compile for ``engine`` (as plans for the fast path) and
+    the others, each with its error message."""
+    from qinqing.matching.engines.plan import PolicyPlan, plan_policy
+    from qinqing.rules import RuleError, compile_policy
+
+    kept: list[Any] = []
+    refused: dict[str, str] = {}
+    for policy in policies:
+        try:
+            if engine == "vectorised":
+                kept.append(policy if isinstance(policy, PolicyPlan) else plan_policy(policy, as_of))
+            else:
+                compile_policy(policy, engine, as_of)
+                kept.append(policy)
+        except (RuleError, RecursionError) as error:
+            refused[policy.id] = getattr(error, "message", None) or str(error) or type(error).__name__
+    return kept, refused
 
 
 def rematch_enterprise(enterprises: pa.Table, policies: Sequence[Any], store: ResultStore, as_of: date, *,

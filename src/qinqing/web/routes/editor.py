@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from qinqing.catalogue.errors import PolicyInvalid
+from qinqing.catalogue.errors import OverBudgetUnconfirmed, PolicyInvalid, RemitExceeded
 from qinqing.catalogue.parse import parse_policy
 from qinqing.web.deps import CurrentPrincipal, ServicesDep
 from qinqing.web.services.editor import EditorService
@@ -24,6 +24,16 @@ class ExpressionCheck(BaseModel):
 
 class PolicyText(BaseModel):
     yaml: str
+
+
+class PublishRequest(BaseModel):
+    version: int | None = None  # the draft version previewed; publishing fails if the draft changed since
+    confirm_over_budget: bool = False
+    reason: str = Field(default="", max_length=500)
+
+
+class Approval(BaseModel):
+    reason: str = Field(..., max_length=500)
 
 
 def _entry_json(entry) -> dict:
@@ -61,9 +71,27 @@ def api_preview(policy_id: str, services: ServicesDep, principal: CurrentPrincip
 
 
 @router.post("/api/officer/policies/{policy_id}/publish", tags=["officer"])
-def api_publish(policy_id: str, services: ServicesDep, principal: CurrentPrincipal) -> dict:
-    """Publish the current draft and re-match that policy."""
-    return _entry_json(services.editor.publish(principal, policy_id))
+def api_publish(policy_id: str, services: ServicesDep, principal: CurrentPrincipal,
+                body: PublishRequest | None = None) -> dict:
+    """Publish the current draft and re-match that policy. Over budget: 409 unless confirmed with a
+    reason; wider than the officer's remit: 403 unless a supervisor approved this version."""
+    body = body or PublishRequest()
+    return _entry_json(services.editor.publish(principal, policy_id, services.today(), version=body.version,
+                                               confirm_over_budget=body.confirm_over_budget, reason=body.reason))
+
+
+@router.post("/api/supervisor/policies/{policy_id}/approve-remit", tags=["supervisor"])
+def api_approve_remit(policy_id: str, body: Approval, services: ServicesDep, principal: CurrentPrincipal) -> dict:
+    """A supervisor approves the current draft of a policy wider than its officer's remit."""
+    return _entry_json(services.editor.approve_remit(principal, policy_id, body.reason))
+
+
+@router.get("/api/officer/policies/{policy_id}/publications", tags=["officer"])
+def api_publications(policy_id: str, services: ServicesDep, principal: CurrentPrincipal) -> dict:
+    """Who published which version of the policy, and why when it was over budget."""
+    services.editor.draft(principal, policy_id)  # authorisation: the owner department or an admin
+    rows = services.catalogue.publications(policy_id)
+    return {"publications": [{**r, "published_at": r["published_at"].isoformat()} for r in rows]}
 
 
 def _render_form(request: Request, form: PolicyForm, *, entry=None, problems=(), message: str = "",
@@ -109,16 +137,27 @@ async def save_policy_form(request: Request, services: ServicesDep, principal: C
 
 
 @router.get("/officer/policies/{policy_id}/preview", include_in_schema=False)
-def preview_page(policy_id: str, request: Request, services: ServicesDep, principal: CurrentPrincipal):
+def preview_page(policy_id: str, request: Request, services: ServicesDep, principal: CurrentPrincipal,
+                 publish_error: str = "", status_code: int = 200):
     editor: EditorService = services.editor
     entry = editor.draft(principal, policy_id)
     preview = editor.preview(principal, policy_id, services.today())
     return request.app.state.templates.TemplateResponse(
-        request, "preview.html", {"entry": entry, "preview": preview, "preview_json": preview.as_json()}
+        request, "preview.html", {"entry": entry, "preview": preview, "preview_json": preview.as_json(),
+                                  "publish_error": publish_error}, status_code=status_code,
     )
 
 
 @router.post("/officer/policies/{policy_id}/publish", include_in_schema=False)
-def publish_form(policy_id: str, services: ServicesDep, principal: CurrentPrincipal):
-    services.editor.publish(principal, policy_id)
+async def publish_form(policy_id: str, request: Request, services: ServicesDep, principal: CurrentPrincipal):
+    data = await request.form()
+    version = str(data.get("version") or "")
+    try:
+        services.editor.publish(principal, policy_id, services.today(),
+                                version=int(version) if version.isdigit() else None,
+                                confirm_over_budget=data.get("confirm_over_budget") == "1",
+                                reason=str(data.get("reason") or "")[:500])
+    except (OverBudgetUnconfirmed, RemitExceeded) as error:
+        return preview_page(policy_id, request, services, principal, publish_error=error.message,
+                            status_code=error.status)
     return RedirectResponse("/officer/policies?published=" + policy_id, status_code=303)

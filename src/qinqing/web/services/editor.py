@@ -11,9 +11,17 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from qinqing.accounts.authz import Principal, Role, require_policy_editor, require_role
-from qinqing.catalogue.errors import PolicyNotFound
+from qinqing.catalogue.errors import (
+    ApprovalReasonMissing,
+    DraftChanged,
+    OverBudgetUnconfirmed,
+    PolicyNotFound,
+    RemitExceeded,
+)
 from qinqing.catalogue.parse import parse_policy
+from qinqing.catalogue.remit import remit_problems
 from qinqing.catalogue.store import CatalogueStore, PolicyEntry
+from qinqing.rules.amounts import plain
 from qinqing.rules.model import Policy
 
 SAMPLE_SIZE = 10
@@ -81,12 +89,47 @@ class EditorService:
         entry = self.draft(principal, policy_id)
         return self.preview_policy(parse_policy(entry.yaml_text, policy_id), as_of)
 
-    def publish(self, principal: Principal | None, policy_id: str) -> PolicyEntry:
-        require_policy_editor(principal, self._department(policy_id))
-        entry = self.catalogue.publish(policy_id)
+    def publish(self, principal: Principal | None, policy_id: str, as_of: date, *, version: int | None = None,
+                confirm_over_budget: bool = False, reason: str = "") -> PolicyEntry:
+        """Publish the current draft (``version``, when given, must still be it) and re-match it.
+
+        An officer publishes within the department's remit (``catalogue.remit``) unless a supervisor
+        approved that version; a draft whose preview is over budget needs ``confirm_over_budget``
+        and a reason, both kept in the publication log."""
+        principal = require_policy_editor(principal, self._department(policy_id))
+        draft = self.catalogue.get(policy_id)
+        if version is not None and draft.version != version:
+            raise DraftChanged(policy_id, version, draft.version)
+        policy = parse_policy(draft.yaml_text, policy_id)
+        approved_by = None
+        if principal.role is Role.OFFICER:
+            problems = remit_problems(policy, principal.department, principal.region_code)
+            if problems:
+                approval = self.catalogue.remit_approval(policy_id, draft.version)
+                if approval is None:
+                    raise RemitExceeded(policy_id, problems)
+                approved_by = approval["approved_by"]
+        over_budget = False
+        if policy.budget is not None:
+            view = self.preview_policy(policy, as_of)
+            over_budget = view.over_budget
+            if over_budget and not (confirm_over_budget and reason.strip()):
+                raise OverBudgetUnconfirmed(policy_id, plain(view.amount_total), plain(view.budget))
+        entry = self.catalogue.publish(policy_id, expected_version=draft.version, published_by=principal.username,
+                                       over_budget=over_budget, reason=reason.strip() or None,
+                                       approved_by=approved_by)
         if self.on_publish is not None:
-            self.on_publish(parse_policy(entry.yaml_text, policy_id))
+            self.on_publish(policy)
         return entry
+
+    def approve_remit(self, principal: Principal | None, policy_id: str, reason: str) -> PolicyEntry:
+        """A supervisor approves the current draft of a policy wider than its officer's remit."""
+        principal = require_role(principal, Role.SUPERVISOR, Role.ADMIN)
+        if not reason.strip():
+            raise ApprovalReasonMissing()
+        draft = self.catalogue.get(policy_id)
+        self.catalogue.approve_remit(policy_id, draft.version, approved_by=principal.username, reason=reason.strip())
+        return draft
 
     def _department(self, policy_id: str) -> str:
         department = self.catalogue.department_of(policy_id)
