@@ -13,6 +13,7 @@ and a test keeps the two in step.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import Enum
 
 
@@ -145,3 +146,42 @@ HEADER_ALIASES: dict[str, str] = {
 def field(name: str) -> Field:
     """The field called ``name``; KeyError if there is none."""
     return FIELDS_BY_NAME[name]
+
+
+# --- declared value ranges ----------------------------------------------------------------------
+# The closed range [low, high] a known (non-NULL) value of each numeric field lies in. rules/bounds.py
+# proves a policy's amount range from these, so they are generous upper limits for any real enterprise,
+# not typical values. A derived field's range follows from its definition and its inputs' ranges.
+MONEY_MAX = Decimal("10000000000")  # 1e10 万元 = 100 万亿元: above the total assets of China's largest bank
+MONEY_STEP = Decimal("0.0001")  # money is stored to 4 places (1 元)
+HEADCOUNT_MAX = 10_000_000  # registry/validate.py MAX_HEADCOUNT
+YEAR_RANGE = (1900, 9999)  # registry/validate.py EARLIEST_YEAR; the last year a date can have
+ENERGY_SAVED_MAX = Decimal("1000000000")  # 1e9 tce: a fifth of China's yearly energy use
+
+_RANGE_OVERRIDES: dict[str, tuple[Decimal, Decimal]] = {
+    "energy_saved_tce": (Decimal(0), ENERGY_SAVED_MAX),
+    "layoff_rate": (Decimal(0), Decimal(1)),
+    # whole years from established_on (>= 1900) to any reference date (<= 9999-12-31); negative before it
+    "age_years": (Decimal(YEAR_RANGE[0] - YEAR_RANGE[1] - 1), Decimal(YEAR_RANGE[1] - YEAR_RANGE[0])),
+    # (a - b) / b with 0 <= a <= MONEY_MAX and MONEY_STEP <= b (b = 0 gives NULL); a / b likewise
+    **{name: (Decimal(-1), MONEY_MAX / MONEY_STEP) for name in ("revenue_growth", "rd_growth", "output_growth")},
+    "rd_intensity": (Decimal(0), MONEY_MAX / MONEY_STEP),
+}
+
+
+def _declared_range(f: Field) -> tuple[Decimal, Decimal] | None:
+    if f.name in _RANGE_OVERRIDES:
+        return _RANGE_OVERRIDES[f.name]
+    if f.type is FieldType.MONEY:
+        return Decimal(0), MONEY_MAX
+    if f.type is FieldType.INTEGER and f.unit == "人":
+        return Decimal(0), Decimal(HEADCOUNT_MAX)
+    if f.type is FieldType.INTEGER and f.unit == "年":
+        return Decimal(YEAR_RANGE[0]), Decimal(YEAR_RANGE[1])
+    return None
+
+
+VALUE_RANGES: dict[str, tuple[Decimal, Decimal]] = {
+    f.name: r for f in ALL_FIELDS if f.type in (FieldType.MONEY, FieldType.INTEGER, FieldType.NUMBER)
+    for r in [_declared_range(f)] if r is not None
+}
