@@ -98,3 +98,9 @@ class ExpressionError(RuleError):
     def __init__(self, issues: list[ExprIssue]):
         super().__init__("；".join(i.message for i in issues))
         self.issues = list(issues)
+
+
+class AmountRangeError(RuleError):
+    """The amount can leave its range: below 0, or beyond what DECIMAL(18,4) or an intermediate type holds."""
+
+    kind = "金额范围错误"
