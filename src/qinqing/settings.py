@@ -34,6 +34,11 @@ class Settings(BaseSettings):
         description="Key that signs session cookies; a random key per process when empty (sessions then end on restart).",
     )
 
+    max_body_bytes: int = Field(
+        default=1024 * 1024, gt=0,
+        description="Largest request body the web app reads (forms, JSON); a larger one gets 413. No route takes uploads.",
+    )
+
     def today(self) -> date:
         return self.reference_date or date.today()
 

@@ -63,3 +63,131 @@ def test_anonymous_page_redirects_to_login(client_for):
     response = client_for(None).get(f"/enterprises/{OTHER}", follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"] == f"/login?next=/enterprises/{OTHER}"
+
+
+# Security review (issue 12), "every 500 found": every error class defined anywhere in qinqing is a
+# domain error that must reach the user as a 4xx or 503 with a Chinese message, never as a 500 with a
+# traceback; anything else is a Chinese 500 that leaks nothing.
+
+def _qinqing_error_classes() -> list[type[BaseException]]:
+    import importlib
+    import inspect
+    import pkgutil
+
+    import qinqing
+
+    found = set()
+    for module_info in pkgutil.walk_packages(qinqing.__path__, "qinqing."):
+        if module_info.name.startswith("qinqing.migrations"):  # alembic scripts: import only under alembic
+            continue
+        module = importlib.import_module(module_info.name)
+        for value in vars(module).values():
+            if inspect.isclass(value) and issubclass(value, BaseException) and value.__module__ == module.__name__:
+                found.add(value)
+    return sorted(found, key=lambda c: f"{c.__module__}.{c.__qualname__}")
+
+
+def _sample(error_type: type[BaseException]) -> BaseException:
+    """An instance of ``error_type``, its required arguments filled by name or annotation."""
+    import inspect
+
+    from qinqing.catalogue.errors import Problem
+    from qinqing.rules.errors import ExprIssue, RuleError
+
+    by_name = {"problems": [Problem("示例问题。", 2, 3, "conditions.0.expr")], "errors": [RuleError("示例错误。")],
+               "issues": [ExprIssue("示例问题。", 0, 1)]}
+    try:
+        parameters = inspect.signature(error_type).parameters.values()
+    except ValueError:  # a builtin __init__ (RuntimeError, RecursionError): one message
+        return error_type("示例错误信息。")
+    args = []
+    for p in parameters:
+        if p.default is not p.empty or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            continue
+        args.append(by_name.get(p.name, 7 if "int" in str(p.annotation) else "示例错误信息。"))
+    return error_type(*args)
+
+
+def _has_chinese(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+@pytest.fixture
+def raising_client(app):
+    """The app with two routes that raise what ``app.state.to_raise`` holds (JSON under /api, else a page)."""
+    from fastapi.testclient import TestClient
+
+    def raiser():
+        raise app.state.to_raise
+
+    app.add_api_route("/api/test-raise", raiser)
+    app.add_api_route("/test-raise", raiser)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client
+
+
+DOMAIN_ERROR_CLASSES = [*_qinqing_error_classes(), RecursionError]
+
+
+def test_the_error_classes_are_found():
+    names = {c.__name__ for c in DOMAIN_ERROR_CLASSES}
+    assert {"AccountError", "CatalogueError", "RuleError", "RegistryError", "StoreError", "WebError"} <= names
+
+
+@pytest.mark.parametrize("error_type", DOMAIN_ERROR_CLASSES, ids=lambda c: c.__name__)
+def test_every_domain_error_is_a_chinese_4xx_or_503(raising_client, app, error_type):
+    """RecursionError included: deeply nested input (the editor's live check) is the request's fault."""
+    app.state.to_raise = _sample(error_type)
+    response = raising_client.get("/api/test-raise")
+    assert 400 <= response.status_code < 500 or response.status_code == 503, (error_type, response.text)
+    error = assert_shape(response, response.status_code, response.json()["error"]["code"])
+    assert _has_chinese(error["message"]), error
+    assert "Traceback" not in response.text
+
+    page = raising_client.get("/test-raise", follow_redirects=False)
+    assert page.status_code == response.status_code or page.status_code == 303  # 401 on a page → login
+    if page.status_code != 303:
+        assert page.headers["content-type"].startswith("text/html")
+        assert f'data-code="{error["code"]}"' in page.text
+
+
+def test_store_error_hides_the_files_it_names(raising_client, app):
+    from qinqing.matching.results import StoreError
+
+    app.state.to_raise = StoreError("结果库正被另一个进程占用，等待 30 秒后仍未释放：/srv/qinqing/results/run-7.duckdb")
+    error = assert_shape(raising_client.get("/api/test-raise"), 503, "results_unavailable")
+    assert "/srv" not in error["message"] and _has_chinese(error["message"])
+
+
+@pytest.mark.parametrize("error", [RuntimeError("password=hunter2 at /srv/qinqing/secret.py"), KeyError("uscc"),
+                                   ZeroDivisionError("division by zero"), AttributeError("'NoneType' object")],
+                         ids=lambda e: type(e).__name__)
+def test_unexpected_error_is_a_chinese_500_without_traceback(raising_client, app, error):
+    app.state.to_raise = error
+    response = raising_client.get("/api/test-raise")
+    body = assert_shape(response, 500, "internal_error")
+    assert _has_chinese(body["message"])
+    assert set(body["details"]) == {"error_id"}  # finds the traceback in the server log, tells nothing else
+    for leak in ("Traceback", str(error), type(error).__name__, ".py"):
+        assert leak not in response.text
+    page = raising_client.get("/test-raise")
+    assert page.status_code == 500 and page.headers["content-type"].startswith("text/html")
+    assert "服务器内部错误" in page.text
+    for leak in ("Traceback", str(error), type(error).__name__):
+        assert leak not in page.text
+
+
+def test_deeply_nested_expression_in_the_live_check_is_not_a_500(app, users):
+    """The editor's live check on a deeply nested expression raised RecursionError → 500 / connection reset."""
+    from fastapi.testclient import TestClient
+
+    client = TestClient(app)
+    token = client.post("/api/auth/token", json={"username": "officer_hlj", "password": "correct-horse-9"}).json()
+    depth = 400
+    response = client.post("/api/officer/check-expression", json={"expr": "(" * depth + "1" + ")" * depth + " > 0"},
+                           headers={"Authorization": f"Bearer {token['token']}"})
+    assert response.status_code < 500, response.text
+    if response.status_code != 200:
+        assert _has_chinese(assert_shape(response, response.status_code, response.json()["error"]["code"])["message"])
+    else:
+        assert response.json()["ok"] is False

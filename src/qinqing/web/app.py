@@ -9,6 +9,7 @@ import secrets
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.engine import Engine
@@ -18,13 +19,32 @@ from qinqing.rules.amounts import plain
 from qinqing.settings import Settings, get_settings
 from qinqing.web import errors
 from qinqing.web.deps import CSRF_FIELD, enforce_csrf
-from qinqing.web.middleware import SessionMiddleware
+from qinqing.web.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware, SessionMiddleware
 from qinqing.web.routes import admin, auth, editor, enterprises, pages, policies, supervision
 from qinqing.web.services import build_services, labels
 
 HERE = Path(__file__).parent
 ROUTERS = (auth.router, pages.router, policies.router, enterprises.router, editor.router, supervision.router,
            admin.router)
+OPENAPI_URL = "/api/openapi.json"
+SWAGGER_UI = "/static/vendor/swagger-ui"
+# FastAPI's own page loads Swagger UI from a CDN (blank on an intranet) and starts it with an inline
+# script (refused by the CSP): this one uses the vendored files and static/api-docs.js.
+API_DOCS_HTML = f"""<!doctype html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<title>亲清 qinqing · 接口文档</title>
+<link rel="stylesheet" href="{SWAGGER_UI}/swagger-ui.css">
+<link rel="icon" type="image/png" href="{SWAGGER_UI}/favicon-32x32.png">
+</head>
+<body>
+<div id="swagger-ui" data-openapi-url="{OPENAPI_URL}"></div>
+<script src="{SWAGGER_UI}/swagger-ui-bundle.js"></script>
+<script src="/static/api-docs.js"></script>
+</body>
+</html>
+"""
 
 
 def money(value) -> str:
@@ -42,6 +62,11 @@ def _template_context(request: Request) -> dict:
     }
 
 
+async def api_docs() -> HTMLResponse:
+    """Swagger UI for the OpenAPI document, from static/vendor/swagger-ui (no network needed)."""
+    return HTMLResponse(API_DOCS_HTML)
+
+
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None,
                results_dir: str | Path | None = None) -> FastAPI:
     """The application for ``settings`` (QINQING_* environment by default) on an already-migrated database.
@@ -57,8 +82,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         title="亲清 qinqing",
         description="惠企政策直达平台：政策库、政策计算器、企业画像与政策发布。",
         version="0.1.0",
-        openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        openapi_url=OPENAPI_URL,
+        docs_url=None,  # api_docs below, served from the package
         redoc_url=None,
         dependencies=[Depends(enforce_csrf)],
     )
@@ -73,7 +98,11 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         derived_explained=labels.derived_explained, industry_label=labels.industry_label,
         path_label=labels.path_label,
     )
+    # Outermost last: the headers go on every answer, the body limit's 413 included.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(SessionMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_api_route("/api/docs", api_docs, methods=["GET"], include_in_schema=False)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     errors.install(app)
     for router in ROUTERS:
