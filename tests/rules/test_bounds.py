@@ -280,3 +280,31 @@ def test_no_shipped_policy_is_refused():
         iv = amount_range(p)
         if iv is not None:
             assert 0 <= iv.low <= iv.high <= (p.benefit.cap if p.benefit.cap is not None else MONEY_MAX)
+
+
+@pytest.mark.parametrize(
+    ("expr", "cap", "overflows"),
+    [
+        ("revenue * 1.5000", None, True),  # DECIMAL(18,8): at most 1e10
+        ("revenue * 1.5", None, False),  # DECIMAL(18,5)
+        ("revenue * 100000", None, True),  # DECIMAL(18,4) × INTEGER stays DECIMAL(18,4)
+        ("revenue * 9999", None, False),
+        ("employees * 999999999999999999", 10, True),
+        ("100000 * 100000", 10, True),
+        ("999999999999999999", None, True),
+        ("revenue * 0.0365 * 2", None, False),
+    ],
+)
+def test_duckdb_agrees_at_the_extremes(expr, cap, overflows):
+    from qinqing.rules.compile import compile_policy
+
+    policy = _policy(expr, cap)
+    refused = [e for e in check_amount_bounds(policy) if not e.message.startswith("金额可能为负数")]
+    assert bool(refused) is overflows
+    sql = compile_policy(policy, "duckdb", AS_OF).amount_sql
+    row = f"CAST({MONEY_MAX} AS DECIMAL(18, 4)) AS revenue, CAST({HEADCOUNT_MAX} AS BIGINT) AS employees"
+    if overflows:
+        with pytest.raises(duckdb.Error):
+            duckdb.sql(f"SELECT {sql} FROM (SELECT {row})").fetchall()
+    else:
+        duckdb.sql(f"SELECT {sql} FROM (SELECT {row})").fetchall()
