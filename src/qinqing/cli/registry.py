@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -64,14 +65,15 @@ def _run_import(file: Path, report: Optional[Path], store: bool, url: Optional[s
         try:
             result = import_file(file, engine, report=report, progress=callbacks)
         except ImportFileError as error:
-            err_console.print(f"[red]错误：{error}[/red]")
+            err_console.print(f"[red]错误：{escape(str(error))}[/red]")  # the file's text is not markup
             raise typer.Exit(2) from None
         finally:
             if engine is not None:
                 engine.dispose()
         progress.update(task, total=result.read, completed=result.read)
     if result.unknown_columns:
-        err_console.print(f"[yellow]警告：以下列不对应任何字段，已忽略：{'、'.join(result.unknown_columns)}[/yellow]")
+        ignored = escape("、".join(result.unknown_columns))
+        err_console.print(f"[yellow]警告：以下列不对应任何字段，已忽略：{ignored}[/yellow]")
     verb = "入库" if store else "通过校验"
     console.print(f"读取 {result.read:,} 行，{verb} {result.stored:,} 行，拒绝 {result.rejected:,} 行"
                   f"（问题 {len(result.problems):,} 处）")
@@ -79,7 +81,7 @@ def _run_import(file: Path, report: Optional[Path], store: bool, url: Optional[s
         console.print(f"问题报告：{report}")
     elif result.problems:
         for problem in result.problems[:10]:
-            console.print(f"  第{problem.row}行 列“{problem.column}” 值“{problem.value}”：{problem.reason}")
+            console.print(escape(f"  第{problem.row}行 列“{problem.column}” 值“{problem.value}”：{problem.reason}"))
         if len(result.problems) > 10:
             console.print(f"  …… 共 {len(result.problems):,} 处，用 --report 写出全部")
     return result

@@ -33,9 +33,23 @@ Money is in 万元 with four decimals, ratios are fractions (0.2 = 20%), years a
 IMPORT_RULES = """\
 ## Importing (`qinqing registry import FILE [--report REPORT.csv]`)
 
-- **Files**: CSV (UTF-8 with or without BOM, or GBK/GB18030: the whole file is checked as UTF-8,
-  anything else is read as GB18030; comma- or tab-separated), XLSX (first sheet, read-only) and
+- **Files**: CSV (comma- or tab-separated; lines end at LF, CRLF or CR), XLSX (first sheet, every
+  row it holds whatever `<dimension>` the sheet declares: exporters often write a stale one) and
   Parquet. The header is the first row; blank rows are skipped and not counted.
+- **Encodings**: a CSV is UTF-8 (with or without BOM) when all of it is valid UTF-8; otherwise its lines
+  with non-ASCII bytes vote, and it is UTF-8 when most of them are, else GB18030 (a superset of GBK).
+  Every line is then decoded strictly in that one encoding: a line that does not decode, or in a
+  GB18030 file is UTF-8 Chinese, rejects its row with a reason naming the row (and the file's lines,
+  when a quoted cell spans several); the other rows are kept. A header that does not decode refuses
+  the file.
+- **Limits**: a CSV row may hold at most 128 KiB; a longer one is rejected naming the column it broke
+  off in, and is read past in pieces, so a huge cell is never held in memory. A cell may hold at most
+  its field's `max length` (in the tables above: characters after trimming surrounding spaces) and no
+  NUL character; otherwise its row is rejected with the row and column named. The report quotes at
+  most 100 characters of a cell.
+- **Damaged files**: a file that cannot be opened, or breaks off part-way (a truncated or corrupt
+  XLSX sheet or Parquet row group), is an error naming the file and the row near which it broke; as
+  the import is one transaction, nothing of it is stored.
 - **Headers**: the field name, its 中文名 or an alias below; surrounding and inner spaces, full-width
   characters (`（万元）`) and a trailing unit in brackets (`从业人员（人）`) are tolerated. Columns that
   name no field are ignored with one warning. A file without a 统一社会信用代码 column, or with two
@@ -52,7 +66,10 @@ IMPORT_RULES = """\
 - **Duplicates**: a uscc seen again later in the same file rejects the later row (the first is kept and
   the report names it), because two rows for one enterprise in one export need a person's decision.
 - **Report**: one line per bad cell, columns `row, column, value, reason` (row as in a spreadsheet,
-  header = row 1; column as written in the file; reason in Chinese), UTF-8 with BOM for Excel.
+  header = row 1; column as written in the file, empty for a row that could not be read as cells;
+  reason in Chinese), UTF-8 with BOM for Excel. Text that a spreadsheet would run as a formula
+  (starting with `=`, `+`, `-`, `@`, tab or CR, other than a plain number) is written with a leading
+  apostrophe (`registry/spreadsheet.py`, used by every CSV and XLSX the platform writes).
   Rows read = rows stored + rows rejected.
 - **Storing**: good rows are upserted by uscc; only the columns present in the file are written, so
   importing one department's export does not erase fields another department's export supplied.
@@ -125,10 +142,11 @@ def _cell(text: str) -> str:
 
 
 def _field_table(fields: tuple[Field, ...]) -> list[str]:
-    lines = ["| field | 中文名 | type | unit | meaning | department |", "|---|---|---|---|---|---|"]
+    lines = ["| field | 中文名 | type | unit | meaning | department | max length |", "|---|---|---|---|---|---|---|"]
     for f in fields:
+        limit = "–" if f.derived else str(f.length_limit)
         lines.append(
-            f"| `{f.name}` | {_cell(f.label_zh)} | {TYPE_NOTES[f.type]} | {_cell(f.unit)} | {_cell(f.meaning)} | {_cell(f.department)} |"
+            f"| `{f.name}` | {_cell(f.label_zh)} | {TYPE_NOTES[f.type]} | {_cell(f.unit)} | {_cell(f.meaning)} | {_cell(f.department)} | {limit} |"
         )
     return lines
 

@@ -141,6 +141,9 @@ def convert_column(column: Column, cells: list[Any], as_of: date) -> list[Any]:
     """The column's values, with SUSPECT where RowValidator must decide."""
     field = column.field
     values = list(map(_CONVERTERS[field.type], cells))
+    if field.type is FieldType.STRING:  # too long or holding NUL: validate.cell_problem words it
+        limit = field.length_limit
+        values = [SUSPECT if type(v) is str and (len(v) > limit or "\x00" in v) else v for v in values]
     bounds = _bounds(field, as_of)
     if bounds is not None:
         low, high = bounds

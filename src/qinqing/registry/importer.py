@@ -24,7 +24,7 @@ from sqlalchemy import Engine
 
 from qinqing.registry.columns import ColumnMap, map_headers
 from qinqing.registry.fastpath import convert_column, suspect_rows
-from qinqing.registry.readers import open_table
+from qinqing.registry.readers import BadRow, open_table
 from qinqing.registry.report import write_report
 from qinqing.registry.store import UPSERT_BATCH, write_rows
 from qinqing.registry.validate import Problem, RowValidator
@@ -103,7 +103,14 @@ def _good_rows(rows, column_map: ColumnMap, validator: RowValidator, as_of: date
     while chunk := list(islice(rows, batch_size)):
         result.read += len(chunk)
         good: list[tuple[Any, ...]] = []
-        for number, record, problems in _checked(chunk, column_map, validator, as_of):
+        readable = [row for row in chunk if not isinstance(row[1], BadRow)]
+        checked = _checked(readable, column_map, validator, as_of) if readable else iter(())
+        for number, values in chunk:
+            if isinstance(values, BadRow):  # a row the reader could not split into cells
+                result.rejected += 1
+                result.problems.append(Problem(number, values.column, "", values.reason))
+                continue
+            _, record, problems = next(checked)
             code = record[uscc_at] if record is not None else None
             if not problems and code in first_row_of:
                 problems = [Problem(number, validator.header_of["uscc"], code,

@@ -28,6 +28,19 @@ class FieldType(str, Enum):
     DATE = "date"
 
 
+# Longest text an imported cell of a field may hold (after trimming surrounding spaces), by type,
+# unless the field declares its own max_length: no number, date or yes/no needs more than 64
+# characters, however it is spelled. A longer cell, or one holding a NUL character, rejects its row.
+DEFAULT_MAX_LENGTH: dict[FieldType, int] = {
+    FieldType.STRING: 200,
+    FieldType.INTEGER: 64,
+    FieldType.MONEY: 64,
+    FieldType.NUMBER: 64,
+    FieldType.BOOLEAN: 64,
+    FieldType.DATE: 64,
+}
+
+
 @dataclass(frozen=True)
 class Field:
     name: str
@@ -37,6 +50,12 @@ class Field:
     meaning: str
     department: str  # the department that usually holds the data
     derived: bool = False
+    max_length: int | None = None  # characters of an imported cell; None: DEFAULT_MAX_LENGTH of the type
+
+    @property
+    def length_limit(self) -> int:
+        """The most characters an imported cell of this field may hold."""
+        return self.max_length if self.max_length is not None else DEFAULT_MAX_LENGTH[self.type]
 
 
 S, I, M, N, B, D = (
@@ -60,10 +79,10 @@ _FIN = "地方金融监管部门"
 _DEV = "发展和改革部门"
 
 STORED_FIELDS: tuple[Field, ...] = (
-    Field("uscc", "统一社会信用代码", S, "", "18-character identifier per GB 32100-2015; the primary key", _MR),
-    Field("name", "企业名称", S, "", "registered name", _MR),
-    Field("region_code", "行政区划代码", S, "", "six-digit GB/T 2260 code of the place of registration (county level where known)", _MR),
-    Field("industry_code", "行业代码", S, "", "GB/T 4754-2017 code: section letter + 2/3/4 digits, e.g. C3911", _STAT),
+    Field("uscc", "统一社会信用代码", S, "", "18-character identifier per GB 32100-2015; the primary key", _MR, max_length=64),
+    Field("name", "企业名称", S, "", "registered name", _MR, max_length=200),
+    Field("region_code", "行政区划代码", S, "", "six-digit GB/T 2260 code of the place of registration (county level where known)", _MR, max_length=32),
+    Field("industry_code", "行业代码", S, "", "GB/T 4754-2017 code: section letter + 2/3/4 digits, e.g. C3911", _STAT, max_length=32),
     Field("established_on", "成立日期", D, "", "date of establishment", _MR),
     Field("legal_person", "是否独立法人", B, "", "has independent legal-person status (not a branch)", _MR),
     Field("employees", "从业人员", I, "人", "average number of employees in the last year", _STAT),
@@ -92,7 +111,7 @@ STORED_FIELDS: tuple[Field, ...] = (
     Field("srdi_year", "专精特新认定年份", I, "年", "year recognised as a provincial 专精特新 SME", _MIIT),
     Field("little_giant_year", "小巨人认定年份", I, "年", "year recognised as a national 专精特新“小巨人”", _MIIT),
     Field("single_champion_year", "单项冠军认定年份", I, "年", "year recognised as a manufacturing single champion", _MIIT),
-    Field("smart_factory_level", "智能制造等级", S, "", "highest recognition: 未来工厂 / 智能工厂 / 数字化车间 (empty if none)", _MIIT),
+    Field("smart_factory_level", "智能制造等级", S, "", "highest recognition: 未来工厂 / 智能工厂 / 数字化车间 (empty if none)", _MIIT, max_length=32),
     Field("is_listed", "是否上市", B, "", "listed on a stock exchange", _FIN),
     Field("equity_exchange_listed_year", "区域股权市场挂牌年份", I, "年", "year listed on a regional equity exchange board (e.g. 科创板 of a provincial centre)", _FIN),
     Field("is_dishonest", "是否失信被执行人", B, "", "on the courts' list of dishonest judgement debtors or a severe-dishonesty list", _COURT),

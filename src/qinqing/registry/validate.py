@@ -1,6 +1,7 @@
 """One row of an export → a record of typed field values, or the problems that reject it.
 
-Checks, in order: the cell parses as its field's type (values.py); the value meets the national
+Checks, in order: the cell is text of at most the field's length limit (schema.Field.length_limit)
+without NUL characters; it parses as its field's type (values.py); the value meets the national
 standard (uscc, region_code, industry_code) or its plausible range; then checks across fields
 of the row (no certificate or listing before the enterprise was established).
 """
@@ -108,6 +109,21 @@ _SPECIAL_CHECKS: dict[str, Callable[[Any, date], Any]] = {
 }
 
 
+SHOWN_LENGTH = 100  # characters of a cell quoted in the report; the rest is summarised
+
+
+def cell_problem(field: Field, raw: Any) -> str | None:
+    """Why a raw cell of ``field`` is refused before it is parsed (too long, holds NUL), or None."""
+    if not isinstance(raw, str):
+        return None
+    if "\x00" in raw:
+        return "含有空字符（NUL，\\x00），文件可能已损坏"
+    length = len(raw.strip())
+    if length > field.length_limit:
+        return f"{field.label_zh}最长{field.length_limit}个字符，实为{length}个字符"
+    return None
+
+
 def field_check(field: Field) -> Callable[[Any, date], Any] | None:
     """The check applied to a parsed, non-empty value of ``field``; it returns the value to store."""
     return _SPECIAL_CHECKS.get(field.name) or _range_check(field)
@@ -129,6 +145,10 @@ class RowValidator:
         problems: list[Problem] = []
         for column, parse, check in self.steps:
             raw = values[column.index] if column.index < len(values) else None
+            refused = cell_problem(column.field, raw)
+            if refused is not None:
+                problems.append(Problem(number, column.header, _shown(raw), refused))
+                continue
             try:
                 value = parse(raw)
                 if value is not None and check is not None:
@@ -158,4 +178,10 @@ class RowValidator:
 
 
 def _shown(raw: Any) -> str:
-    return "" if raw is None else str(raw)
+    """The cell as quoted in the report: NUL spelt out, a long one cut to its first SHOWN_LENGTH characters."""
+    if raw is None:
+        return ""
+    text = str(raw)
+    if len(text) > SHOWN_LENGTH:
+        text = f"{text[:SHOWN_LENGTH]}…（共{len(text)}个字符）"
+    return text.replace("\x00", "\\x00")
