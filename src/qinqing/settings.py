@@ -33,6 +33,19 @@ class Settings(BaseSettings):
         default="",
         description="Key that signs session cookies; a random key per process when empty (sessions then end on restart).",
     )
+    token_ttl_days: int = Field(
+        default=90, ge=1, le=3650,
+        description="Days an API token stays valid after it is issued; expired tokens are refused.",
+    )
+    password_hash_concurrency: int = Field(
+        default=4, ge=1, le=64,
+        description="Argon2 hashes or verifications at once per worker process (each takes 64 MiB); "
+                    "further logins wait.",
+    )
+    password_hash_wait_seconds: float = Field(
+        default=3.0, ge=0, le=60,
+        description="How long a login waits for an argon2 slot before it is refused with 429 (请稍后再试).",
+    )
 
     max_body_bytes: int = Field(
         default=1024 * 1024, gt=0,

@@ -51,6 +51,15 @@ def test_admin_creates_a_user_who_can_then_log_in(client_for, data, role):
     ({"username": "x_off", "role": "officer", "department": "某局", "region_code": "239999"}, "不在 GB/T 2260 中"),
     ({"username": "supervisor", "role": "supervisor"}, "用户名 supervisor 已存在。"),
     ({"username": "x_pw", "role": "supervisor", "password": "short"}, "密码至少 8 位。"),
+    # Security review (issue 12): eight spaces were accepted as a password, `Admin` beside `admin`.
+    ({"username": "x_pw", "role": "supervisor", "password": " " * 8}, "密码不能全是空格等空白字符。"),
+    ({"username": "x_pw", "role": "supervisor", "password": "Aa1-" * 32 + "x"}, "密码最多 128 位。"),
+    ({"username": "x_pw", "role": "supervisor", "password": "abcdefghij"}, "至少包含小写字母、大写字母、数字、符号中的两类"),
+    ({"username": "x_pw", "role": "supervisor", "password": "Password123"}, "密码过于常见"),
+    ({"username": "x_pw", "role": "supervisor", "password": " P@ssw0rd "}, "密码过于常见"),
+    ({"username": "rule_user1", "role": "supervisor", "password": "Rule_User1"}, "密码不能与用户名相同。"),
+    ({"username": "Admin", "role": "supervisor"}, "用户名 admin 已存在。"),
+    ({"username": "SUPERVISOR", "role": "supervisor"}, "用户名 supervisor 已存在。"),
 ])
 def test_invalid_users_are_refused_with_a_chinese_message(client_for, data, message):
     admin = client_for("admin")
@@ -58,6 +67,18 @@ def test_invalid_users_are_refused_with_a_chinese_message(client_for, data, mess
     assert response.status_code in (409, 422)
     assert message in response.text and 'id="admin-error"' in response.text
     assert 'value="' + data["username"] + '"' in response.text  # the form keeps what was typed (not the password)
+
+
+def test_usernames_are_case_insensitive(client_for):
+    """Security review (issue 12): `Admin` could exist beside `admin`. Names are stored casefolded and
+    looked up regardless of case."""
+    admin = client_for("admin")
+    response = _post_form(admin, "/admin/users", {"username": "Zhang.San", "role": "supervisor", "password": PASSWORD})
+    assert response.status_code == 303
+    assert 'data-user="zhang.san"' in admin.get("/admin/users").text
+    for typed in ("zhang.san", "ZHANG.SAN", " Zhang.San "):
+        assert login(client_for(), typed).status_code == 303, typed
+        assert client_for(typed.strip()).get("/api/me").json()["username"] == "zhang.san"
 
 
 def test_reset_password(client_for, users):
@@ -136,3 +157,39 @@ def test_only_admins(client_for, user, method, path):
         assert response.json()["error"]["code"] == "forbidden"
     else:
         assert 'data-code="forbidden"' in response.text
+
+
+OUT_OF_RANGE_IDS = ["99999999999999999999", "2147483648", "0", "-1", "424242"]
+
+
+@pytest.mark.parametrize("user_id", OUT_OF_RANGE_IDS)
+@pytest.mark.parametrize(("path", "body"), [
+    ("/api/admin/users/{id}/password", {"password": NEW_PASSWORD}),
+    ("/api/admin/users/{id}/deactivate", None),
+    ("/api/admin/users/{id}/activate", None),
+    ("/api/admin/users/{id}/tokens/1/revoke", None),
+])
+def test_ids_that_name_no_user_are_404_not_500(client_for, user_id, path, body):
+    """Security review (issue 12): /admin/users/99999999999999999999 (or any huge int) gave a 500."""
+    admin = client_for("admin")
+    token = csrf_of(admin.get("/admin/users").text)
+    response = admin.post(path.format(id=user_id), json=body, headers={"X-CSRF-Token": token})
+    assert response.status_code == 404, response.text[:300]
+    assert response.json()["error"]["code"] == "not_found" and response.json()["error"]["message"] == "用户不存在。"
+
+
+@pytest.mark.parametrize("user_id", OUT_OF_RANGE_IDS)
+def test_ids_that_name_no_user_are_404_on_pages_and_token_lists(client_for, user_id):
+    admin = client_for("admin")
+    assert admin.get(f"/api/admin/users/{user_id}/tokens").status_code == 404
+    for action in ("deactivate", "activate", "password"):
+        response = _post_form(admin, f"/admin/users/{user_id}/{action}", {"password": NEW_PASSWORD})
+        assert response.status_code == 404 and "用户不存在。" in response.text
+
+
+@pytest.mark.parametrize("token_id", ["99999999999999999999", "0", "-5"])
+def test_token_ids_out_of_range_are_404(client_for, users, token_id):
+    admin = client_for("admin")
+    response = admin.post(f"/api/admin/users/{users['admin'].user_id}/tokens/{token_id}/revoke",
+                          headers={"X-CSRF-Token": csrf_of(admin.get("/admin/users").text)})
+    assert response.status_code == 404 and response.json()["error"]["code"] == "token_not_found"

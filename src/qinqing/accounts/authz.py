@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from qinqing.accounts.errors import Forbidden, NotAuthenticated
@@ -34,6 +34,8 @@ class Principal:
     uscc: str | None = None
     department: str | None = None
     region_code: str | None = None
+    # The user's session generation when this principal was read (sessions.py); not part of its identity.
+    auth_epoch: int = field(default=0, compare=False, repr=False)
 
     @property
     def role_label(self) -> str:

@@ -59,3 +59,29 @@ class UserExists(AccountError):
 class InvalidAccount(AccountError):
     status = 422
     code = "invalid_account"
+
+
+class LoginBusy(AccountError):
+    """Every argon2 slot of the process is busy: the login is refused rather than queued without bound."""
+
+    status = 429
+    code = "login_busy"
+
+    def __init__(self, message: str = "登录请求过多，请稍后再试。", **details: Any) -> None:
+        super().__init__(message, **details)
+
+
+class AccountNotFound(AccountError):
+    status = 404
+    code = "not_found"
+
+    def __init__(self, message: str = "用户不存在。", **details: Any) -> None:
+        super().__init__(message, **details)
+
+
+class TokenNotFound(AccountError):
+    status = 404
+    code = "token_not_found"
+
+    def __init__(self, message: str = "API 令牌不存在。", **details: Any) -> None:
+        super().__init__(message, **details)

@@ -1,4 +1,5 @@
-"""Account operations: create users, log in (rate-limited), resolve sessions and API tokens."""
+"""Account operations: create users, log in (rate-limited), resolve and end sessions, issue, list,
+expire and revoke API tokens."""
 
 from __future__ import annotations
 
@@ -6,20 +7,41 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.engine import Engine, RowMapping
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.engine import Connection, Engine, RowMapping
+from sqlalchemy.exc import IntegrityError
 
 from qinqing.accounts import ratelimit
 from qinqing.accounts.authz import Principal, Role
-from qinqing.accounts.errors import InvalidAccount, InvalidCredentials, NotAuthenticated, UserExists
-from qinqing.accounts.passwords import hash_password, needs_rehash, verify_password
+from qinqing.accounts.errors import (AccountNotFound, InvalidAccount, InvalidCredentials, NotAuthenticated,
+                                     TokenNotFound, UserExists)
+from qinqing.accounts.passwords import (MAX_PASSWORD_LENGTH, PasswordGate, check_password, dummy_hash,
+                                        hash_password, needs_rehash, verify_password)
 from qinqing.accounts.ratelimit import LoginLimits
+from qinqing.accounts.sessions import Session
 from qinqing.accounts.tables import api_tokens, users
 from qinqing.accounts.tokens import new_token, token_hash
 
-_USERNAME = re.compile(r"^[A-Za-z0-9_.\-]{3,64}$")
-MIN_PASSWORD_LENGTH = 8
+_USERNAME = re.compile(r"^[a-z0-9_.\-]{3,64}$")
+USERNAME_MAX_LENGTH = 64
+TOKEN_NAME_MAX_LENGTH = 128
 TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
+DEFAULT_TOKEN_TTL = timedelta(days=90)
+MAX_ID = 2**31 - 1  # ids are INTEGER columns: anything larger names no row (and PostgreSQL would refuse it)
+
+
+def normalise_username(username: str) -> str:
+    """The form usernames are stored and looked up in: trimmed and casefolded (``Admin`` is ``admin``).
+    Cut just past the longest valid name first, so an enormous one costs nothing further."""
+    return username.strip()[: USERNAME_MAX_LENGTH + 1].casefold()
+
+
+def _valid_id(value: int) -> bool:
+    return isinstance(value, int) and 1 <= value <= MAX_ID
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value  # SQLite: naive
 
 
 @dataclass(frozen=True)
@@ -31,6 +53,39 @@ class UserRecord:
     created_at: datetime
 
 
+@dataclass(frozen=True)
+class TokenRecord:
+    """An API token as its owner and admins see it (never the token itself)."""
+
+    id: int
+    user_id: int
+    name: str
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+    def state(self, now: datetime | None = None) -> str:
+        now = now or datetime.now(UTC)
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at is None or self.expires_at <= now:
+            return "expired"
+        return "active"
+
+    def as_dict(self) -> dict:
+        iso = lambda v: v.isoformat() if v is not None else None  # noqa: E731
+        return {"id": self.id, "name": self.name, "created_at": iso(self.created_at),
+                "expires_at": iso(self.expires_at), "last_used_at": iso(self.last_used_at),
+                "revoked_at": iso(self.revoked_at), "state": self.state()}
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str  # shown once
+    record: TokenRecord
+
+
 def _principal(row: RowMapping) -> Principal:
     return Principal(
         user_id=row["id"],
@@ -40,18 +95,37 @@ def _principal(row: RowMapping) -> Principal:
         uscc=row["uscc"],
         department=row["department"],
         region_code=row["region_code"],
+        auth_epoch=row["auth_epoch"],
     )
 
 
-def _check_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidAccount(f"密码至少 {MIN_PASSWORD_LENGTH} 位。", field="password")
+def _token_record(row: RowMapping) -> TokenRecord:
+    return TokenRecord(row["id"], row["user_id"], row["name"], _aware(row["created_at"]), _aware(row["expires_at"]),
+                       _aware(row["last_used_at"]), _aware(row["revoked_at"]))
+
+
+def _end_sessions_and_tokens(conn: Connection, user_id: int, now: datetime) -> None:
+    """Every session of the user stops (its epoch moves on) and every token is revoked."""
+    conn.execute(update(users).where(users.c.id == user_id).values(auth_epoch=users.c.auth_epoch + 1))
+    conn.execute(update(api_tokens).where(api_tokens.c.user_id == user_id, api_tokens.c.revoked_at.is_(None))
+                 .values(revoked_at=now))
 
 
 class AccountService:
-    def __init__(self, engine: Engine, limits: LoginLimits | None = None) -> None:
+    def __init__(self, engine: Engine, limits: LoginLimits | None = None, *,
+                 token_ttl: timedelta = DEFAULT_TOKEN_TTL, gate: PasswordGate | None = None) -> None:
         self.engine = engine
         self.limits = limits or LoginLimits()
+        self.token_ttl = token_ttl
+        # One per AccountService, and the web app builds one per worker process.
+        self.gate = gate or PasswordGate()
+
+    @classmethod
+    def from_settings(cls, engine: Engine, settings) -> AccountService:
+        return cls(engine, token_ttl=timedelta(days=settings.token_ttl_days),
+                   gate=PasswordGate(settings.password_hash_concurrency, settings.password_hash_wait_seconds))
+
+    # --- users -------------------------------------------------------------------------------------
 
     def create_user(
         self,
@@ -65,32 +139,55 @@ class AccountService:
         region_code: str | None = None,
     ) -> Principal:
         role = Role(role)
+        username = normalise_username(username)
         if not _USERNAME.match(username):
-            raise InvalidAccount("用户名须为 3-64 位字母、数字、下划线、点或连字符。", field="username")
-        _check_password(password)
+            raise InvalidAccount("用户名须为 3-64 位字母、数字、下划线、点或连字符（不区分大小写）。", field="username")
+        check_password(password, username)
         if role is Role.ENTERPRISE and not uscc:
             raise InvalidAccount("企业用户必须绑定一个统一社会信用代码。", field="uscc")
         if role is Role.OFFICER and not (department and region_code):
             raise InvalidAccount("政策部门用户必须绑定部门和行政区划。", field="department")
-        with self.engine.begin() as conn:
-            if conn.execute(select(users.c.id).where(users.c.username == username)).first():
-                raise UserExists(f"用户名 {username} 已存在。", username=username)
-            user_id = conn.execute(
-                insert(users).values(
-                    username=username,
-                    password_hash=hash_password(password),
-                    role=role.value,
-                    display_name=display_name or username,
-                    uscc=uscc if role is Role.ENTERPRISE else None,
-                    department=department if role is Role.OFFICER else None,
-                    region_code=region_code if role is Role.OFFICER else None,
-                    active=True,
-                    created_at=datetime.now(UTC),
-                )
-            ).inserted_primary_key[0]
+        exists = UserExists(f"用户名 {username} 已存在。", username=username)
+        if self._row_by_name(username) is not None:
+            raise exists
+        with self.gate.slot():
+            password_hash = hash_password(password)
+        try:
+            with self.engine.begin() as conn:
+                user_id = conn.execute(
+                    insert(users).values(
+                        username=username,
+                        password_hash=password_hash,
+                        role=role.value,
+                        display_name=display_name or username,
+                        uscc=uscc if role is Role.ENTERPRISE else None,
+                        department=department if role is Role.OFFICER else None,
+                        region_code=region_code if role is Role.OFFICER else None,
+                        active=True,
+                        created_at=datetime.now(UTC),
+                        auth_epoch=0,
+                    )
+                ).inserted_primary_key[0]
+        except IntegrityError:  # created at the same moment by someone else (unique on lower(username))
+            raise exists from None
         return self.get(user_id)
 
+    def _row_by_name(self, username: str) -> RowMapping | None:
+        with self.engine.connect() as conn:
+            return conn.execute(select(users).where(func.lower(users.c.username) == username)).mappings().first()
+
+    def _row(self, user_id: int) -> RowMapping:
+        if not _valid_id(user_id):
+            raise AccountNotFound(user_id=str(user_id))
+        with self.engine.connect() as conn:
+            row = conn.execute(select(users).where(users.c.id == user_id)).mappings().first()
+        if row is None:
+            raise AccountNotFound(user_id=user_id)
+        return row
+
     def get(self, user_id: int) -> Principal:
+        if not _valid_id(user_id):
+            raise NotAuthenticated("账号不存在或已停用，请重新登录。")
         with self.engine.connect() as conn:
             row = conn.execute(select(users).where(users.c.id == user_id, users.c.active.is_(True))).mappings().first()
         if row is None:
@@ -116,71 +213,142 @@ class AccountService:
             rows = conn.execute(select(users).order_by(users.c.id)).mappings().all()
         return [UserRecord(_principal(r), bool(r["active"]), r["created_at"]) for r in rows]
 
+    def record(self, user_id: int) -> UserRecord:
+        """One user, active or not; AccountNotFound (404) for an id that names none."""
+        row = self._row(user_id)
+        return UserRecord(_principal(row), bool(row["active"]), row["created_at"])
+
     def set_password(self, user_id: int, password: str) -> None:
-        """Replace a user's password (the old one stops working at once)."""
-        _check_password(password)
+        """Replace a user's password: the old one, every session and every API token stop working at once."""
+        row = self._row(user_id)
+        check_password(password, row["username"])
+        with self.gate.slot():
+            password_hash = hash_password(password)
         with self.engine.begin() as conn:
-            changed = conn.execute(update(users).where(users.c.id == user_id)
-                                   .values(password_hash=hash_password(password))).rowcount
-        if not changed:
-            raise InvalidAccount("用户不存在。", user_id=user_id)
+            conn.execute(update(users).where(users.c.id == user_id).values(password_hash=password_hash))
+            _end_sessions_and_tokens(conn, user_id, datetime.now(UTC))
 
     def set_active(self, user_id: int, active: bool) -> None:
-        """Deactivate (or reactivate) a user: its sessions and API tokens stop working at the next request."""
+        """Deactivate (or reactivate) a user. Deactivation ends every session and revokes every API token
+        for good: reactivating does not bring them back."""
+        self._row(user_id)
         with self.engine.begin() as conn:
-            changed = conn.execute(update(users).where(users.c.id == user_id).values(active=active)).rowcount
-        if not changed:
-            raise InvalidAccount("用户不存在。", user_id=user_id)
+            conn.execute(update(users).where(users.c.id == user_id).values(active=active))
+            if not active:
+                _end_sessions_and_tokens(conn, user_id, datetime.now(UTC))
+
+    # --- login and sessions ------------------------------------------------------------------------
 
     def authenticate(self, username: str, password: str, client: str = "unknown") -> Principal:
-        """The user with these credentials; raises LoginRateLimited before checking once over the limit."""
+        """The user with these credentials.
+
+        Raises LoginRateLimited (before any hashing) while this account and address must wait, LoginBusy
+        when no argon2 slot frees up in time, InvalidCredentials otherwise. An unknown or deactivated
+        username costs one argon2 verification like a known one (against a dummy hash).
+        """
+        name = normalise_username(username)
+        client = client or "unknown"
         now = datetime.now(UTC)
-        with self.engine.begin() as conn:
-            ratelimit.check_allowed(conn, username, client, self.limits, now)
-            row = conn.execute(
-                select(users).where(users.c.username == username, users.c.active.is_(True))
-            ).mappings().first()
-            ok = row is not None and verify_password(row["password_hash"], password)
-            ratelimit.record(conn, username, client, ok, now)
-            if ok and needs_rehash(row["password_hash"]):
-                conn.execute(update(users).where(users.c.id == row["id"]).values(password_hash=hash_password(password)))
+        reservation = ratelimit.reserve(self.engine, name, client, self.limits, now)
+        row = self._row_by_name(name) if _USERNAME.match(name) else None
+        try:
+            with self.gate.slot():
+                stored = row["password_hash"] if row is not None else dummy_hash()
+                matches = verify_password(stored, password[:MAX_PASSWORD_LENGTH])
+                ok = matches and row is not None and bool(row["active"]) and len(password) <= MAX_PASSWORD_LENGTH
+                rehashed = hash_password(password) if ok and needs_rehash(stored) else None
+        except BaseException:
+            ratelimit.settle(self.engine, reservation, None, self.limits)  # not checked: refund the charge
+            raise
+        ratelimit.settle(self.engine, reservation, ok, self.limits)
         if not ok:
             raise InvalidCredentials()
+        if rehashed:
+            with self.engine.begin() as conn:
+                conn.execute(update(users).where(users.c.id == row["id"]).values(password_hash=rehashed))
         return _principal(row)
 
-    def issue_token(self, principal: Principal, name: str = "api") -> str:
-        """A new API token for this user; the plain token is returned once and only its hash is kept."""
-        token = new_token()
+    def for_session(self, session: Session) -> Principal | None:
+        """The user a session cookie names, if that user is active and the session was not ended since
+        (its epoch is the user's current one); None otherwise."""
+        if session.user_id is None or session.epoch is None or not _valid_id(session.user_id):
+            return None
+        with self.engine.connect() as conn:
+            row = conn.execute(select(users).where(
+                users.c.id == session.user_id, users.c.active.is_(True), users.c.auth_epoch == session.epoch
+            )).mappings().first()
+        return _principal(row) if row is not None else None
+
+    def end_sessions(self, session: Session) -> None:
+        """Logout: every session of the session's user ends (on every device), if this one is still valid.
+        API tokens are kept: they belong to machine clients and are revoked one by one."""
+        if session.user_id is None or session.epoch is None or not _valid_id(session.user_id):
+            return
         with self.engine.begin() as conn:
-            conn.execute(
-                insert(api_tokens).values(
-                    user_id=principal.user_id, name=name, token_hash=token_hash(token), created_at=datetime.now(UTC)
-                )
-            )
-        return token
+            conn.execute(update(users).where(users.c.id == session.user_id, users.c.auth_epoch == session.epoch)
+                         .values(auth_epoch=users.c.auth_epoch + 1))
+
+    # --- API tokens --------------------------------------------------------------------------------
+
+    def issue(self, principal: Principal, name: str = "api") -> IssuedToken:
+        """A new API token for this user, valid for ``token_ttl``; only its hash is kept."""
+        name = name.strip() or "api"
+        if len(name) > TOKEN_NAME_MAX_LENGTH:
+            raise InvalidAccount(f"令牌名称最多 {TOKEN_NAME_MAX_LENGTH} 个字符。", field="name")
+        token = new_token()
+        now = datetime.now(UTC)
+        with self.engine.begin() as conn:
+            token_id = conn.execute(
+                insert(api_tokens).values(user_id=principal.user_id, name=name, token_hash=token_hash(token),
+                                          created_at=now, expires_at=now + self.token_ttl)
+            ).inserted_primary_key[0]
+        return IssuedToken(token, TokenRecord(token_id, principal.user_id, name, now, now + self.token_ttl, None, None))
+
+    def issue_token(self, principal: Principal, name: str = "api") -> str:
+        """The plain token of :meth:`issue`, returned once."""
+        return self.issue(principal, name).token
 
     def principal_for_token(self, token: str) -> Principal:
         digest = token_hash(token)
+        now = datetime.now(UTC)
         with self.engine.connect() as conn:
             row = conn.execute(
                 select(users, api_tokens.c.last_used_at.label("token_last_used_at"))
                 .join(api_tokens, api_tokens.c.user_id == users.c.id)
-                .where(api_tokens.c.token_hash == digest, api_tokens.c.revoked_at.is_(None), users.c.active.is_(True))
+                .where(api_tokens.c.token_hash == digest, api_tokens.c.revoked_at.is_(None),
+                       api_tokens.c.expires_at > now, users.c.active.is_(True))
             ).mappings().first()
         if row is None:
-            raise NotAuthenticated("API 令牌无效或已吊销。")
-        now = datetime.now(UTC)
-        last = row["token_last_used_at"]
-        if last is not None and last.tzinfo is None:
-            last = last.replace(tzinfo=UTC)  # SQLite hands back naive datetimes
+            raise NotAuthenticated("API 令牌无效、已过期或已吊销。")
+        last = _aware(row["token_last_used_at"])
         # Written at most once a minute: a write per request would serialise every API call on SQLite.
         if last is None or now - last > TOKEN_TOUCH_INTERVAL:
             with self.engine.begin() as conn:
                 conn.execute(update(api_tokens).where(api_tokens.c.token_hash == digest).values(last_used_at=now))
         return _principal(row)
 
+    def tokens_of(self, user_id: int) -> list[TokenRecord]:
+        """The user's tokens, newest first, revoked and expired ones included."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(api_tokens).where(api_tokens.c.user_id == user_id)
+                                .order_by(api_tokens.c.id.desc())).mappings().all()
+        return [_token_record(r) for r in rows]
+
+    def revoke_token_id(self, user_id: int, token_id: int) -> TokenRecord:
+        """Revoke the user's token ``token_id`` (again: no change); TokenNotFound if the user has no such token."""
+        if not _valid_id(token_id):
+            raise TokenNotFound(token_id=str(token_id))
+        with self.engine.begin() as conn:
+            mine = (api_tokens.c.id == token_id, api_tokens.c.user_id == user_id)
+            conn.execute(update(api_tokens).where(*mine, api_tokens.c.revoked_at.is_(None))
+                         .values(revoked_at=datetime.now(UTC)))
+            row = conn.execute(select(api_tokens).where(*mine)).mappings().first()
+        if row is None:
+            raise TokenNotFound(token_id=token_id)
+        return _token_record(row)
+
     def revoke_token(self, token: str) -> None:
         with self.engine.begin() as conn:
-            conn.execute(
-                update(api_tokens).where(api_tokens.c.token_hash == token_hash(token)).values(revoked_at=datetime.now(UTC))
-            )
+            conn.execute(update(api_tokens).where(api_tokens.c.token_hash == token_hash(token),
+                                                  api_tokens.c.revoked_at.is_(None))
+                         .values(revoked_at=datetime.now(UTC)))

@@ -8,6 +8,8 @@ from fastapi import Depends, Request
 
 from qinqing.accounts.authz import Principal
 from qinqing.accounts.errors import CsrfFailed
+from qinqing.accounts.sessions import Session
+from qinqing.web.middleware import set_session
 from qinqing.web.services import Services
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -31,12 +33,18 @@ def _bearer(request: Request) -> str | None:
 
 
 def current_principal(request: Request, services: ServicesDep) -> Principal | None:
-    """The user behind an API token (Authorization: Bearer …) or the session cookie; None if anonymous."""
+    """The user behind an API token (Authorization: Bearer …) or the session cookie; None if anonymous.
+
+    A cookie whose session was ended on the server (logout, password reset, deactivation: its epoch is
+    no longer the user's) is anonymous, and the browser gets a fresh anonymous cookie in its place."""
     token = _bearer(request)
     if token:
         principal = services.accounts.principal_for_token(token)
     else:
-        principal = services.accounts.find(request.state.session.user_id)
+        session = request.state.session
+        principal = services.accounts.for_session(session)
+        if principal is None and session.user_id is not None:
+            set_session(request, Session.anonymous())
     request.state.principal = principal
     return principal
 

@@ -1,4 +1,5 @@
-"""用户管理 for admins: list, create (role + binding), reset a password, deactivate / reactivate."""
+"""用户管理 for admins: list, create (role + binding), reset a password, deactivate / reactivate, and a
+user's API tokens (list, revoke). Ids that name no user (or no token of it) are 404, however large."""
 
 from __future__ import annotations
 
@@ -74,6 +75,18 @@ def api_activate(user_id: int, services: ServicesDep, principal: CurrentPrincipa
     """Reactivate a deactivated user."""
     services.users.set_active(principal, user_id, True)
     return {"id": user_id, "active": True}
+
+
+@router.get("/api/admin/users/{user_id}/tokens", tags=["admin"])
+def api_user_tokens(user_id: int, services: ServicesDep, principal: CurrentPrincipal) -> dict:
+    """The user's API tokens (never the tokens themselves) with their state: active, expired or revoked."""
+    return {"id": user_id, "tokens": [t.as_dict() for t in services.users.tokens(principal, user_id)]}
+
+
+@router.post("/api/admin/users/{user_id}/tokens/{token_id}/revoke", tags=["admin"])
+def api_revoke_user_token(user_id: int, token_id: int, services: ServicesDep, principal: CurrentPrincipal) -> dict:
+    """Revoke one of the user's API tokens: it stops working at once."""
+    return services.users.revoke_token(principal, user_id, token_id).as_dict()
 
 
 def _page(request: Request, services, principal, *, error: str = "", form: dict | None = None, status_code: int = 200):

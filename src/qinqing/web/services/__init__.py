@@ -48,7 +48,7 @@ def open_results(root: str | Path | None) -> Any | None:
 
 
 def build_services(settings: Settings, engine: Engine, results_dir: str | Path | None = None) -> Services:
-    accounts = AccountService(engine)
+    accounts = AccountService.from_settings(engine, settings)
     catalogue = CatalogueStore(engine)
     library = PolicyLibrary(catalogue)
     profiles = ProfileService(engine)

@@ -1,4 +1,5 @@
-"""用户管理: admins list users, create them with their binding, reset passwords, deactivate and reactivate.
+"""用户管理: admins list users, create them with their binding, reset passwords, deactivate and reactivate,
+list and revoke a user's API tokens; every user lists and revokes its own tokens.
 
 Every operation checks here that the acting user is an admin; bindings are checked against the
 registry (an enterprise user's uscc must be an enterprise in it) and GB/T 2260 (an officer's region).
@@ -12,9 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from qinqing.accounts import AccountService, Principal, Role
-from qinqing.accounts.authz import ROLE_LABELS, require_role
+from qinqing.accounts.authz import ROLE_LABELS, require_login, require_role
 from qinqing.accounts.errors import Forbidden, InvalidAccount
-from qinqing.accounts.service import UserRecord
+from qinqing.accounts.service import TokenRecord, UserRecord
 from qinqing.registry.standards import regions
 from qinqing.registry.tables import enterprises
 
@@ -68,6 +69,23 @@ class UserAdminService:
         if not active and user_id == admin.user_id:
             raise Forbidden("不能停用自己的账号。", user_id=user_id)
         self.accounts.set_active(user_id, active)
+
+    def tokens(self, principal: Principal | None, user_id: int) -> list[TokenRecord]:
+        require_role(principal, Role.ADMIN)
+        self.accounts.record(user_id)  # 404 for an id that names no user
+        return self.accounts.tokens_of(user_id)
+
+    def revoke_token(self, principal: Principal | None, user_id: int, token_id: int) -> TokenRecord:
+        require_role(principal, Role.ADMIN)
+        self.accounts.record(user_id)
+        return self.accounts.revoke_token_id(user_id, token_id)
+
+    def own_tokens(self, principal: Principal | None) -> list[TokenRecord]:
+        return self.accounts.tokens_of(require_login(principal).user_id)
+
+    def revoke_own_token(self, principal: Principal | None, token_id: int) -> TokenRecord:
+        """Another user's token id is answered like a missing one (404), so ids reveal nothing."""
+        return self.accounts.revoke_token_id(require_login(principal).user_id, token_id)
 
     def _enterprise_exists(self, uscc: str) -> bool:
         with self.engine.connect() as conn:
