@@ -82,7 +82,8 @@ def _qinqing_error_classes() -> list[type[BaseException]]:
             continue
         module = importlib.import_module(module_info.name)
         for value in vars(module).values():
-            if inspect.isclass(value) and issubclass(value, BaseException) and value.__module__ == module.__name__:
+            if (inspect.isclass(value) and issubclass(value, BaseException) and value.__module__ == module.__name__
+                    and not value.__name__.startswith("_")):  # private: a control-flow signal caught where raised
                 found.add(value)
     return sorted(found, key=lambda c: f"{c.__module__}.{c.__qualname__}")
 
