@@ -173,7 +173,7 @@ def test_match_reads_a_generated_csv_like_its_parquet_twin(tmp_path):
                                    "--out", str(registry)])  # fmt: skip
         assert made.exit_code == 0, made.output
         out = tmp_path / f"matches-{suffix[1:]}.csv"
-        result = runner.invoke(app, ["match", "--draft-policies", str(SEED), "--enterprises", str(registry),
+        result = runner.invoke(app, ["match", "--all-pairs", "--draft-policies", str(SEED), "--enterprises", str(registry),
                                      "--out", str(out), "--as-of", "2021-12-01"])  # fmt: skip
         assert result.exit_code == 0, result.output
         outputs.append(pacsv.read_csv(out))

@@ -41,7 +41,7 @@ def test_match_writes_csv_and_jsonl(tmp_path):
     pacsv.write_csv(ROWS, tmp_path / "e.csv")
     for suffix in ("csv", "jsonl"):
         out = tmp_path / f"out.{suffix}"
-        result = runner.invoke(app, ["match", "--draft-policies", str(SEED), "--enterprises", str(tmp_path / "e.csv"),
+        result = runner.invoke(app, ["match", "--all-pairs", "--draft-policies", str(SEED), "--enterprises", str(tmp_path / "e.csv"),
                                      "--out", str(out), "--as-of", "2021-12-01"])  # fmt: skip
         assert result.exit_code == 0, result.output
         if suffix == "csv":
@@ -57,7 +57,7 @@ def test_match_writes_csv_and_jsonl(tmp_path):
 
 def test_match_skips_expired_policies(tmp_path):
     pacsv.write_csv(ROWS, tmp_path / "e.csv")
-    result = runner.invoke(app, ["match", "--draft-policies", str(SEED), "--enterprises", str(tmp_path / "e.csv"),
+    result = runner.invoke(app, ["match", "--all-pairs", "--draft-policies", str(SEED), "--enterprises", str(tmp_path / "e.csv"),
                                  "--out", str(tmp_path / "o.csv"), "--as-of", "2023-01-01"])  # fmt: skip
     assert result.exit_code == 0 and "0 项政策" in result.output
 

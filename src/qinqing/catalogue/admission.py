@@ -24,8 +24,9 @@ DIALECTS = ("duckdb", "spark")
 _SAMPLE_SEED = 20240101
 
 
-def admission_problems(policy: Policy, as_of: date | None = None) -> list[Problem]:
-    """Every reason ``policy`` may not enter the catalogue; empty when it may."""
+def admission_problems(policy: Policy, as_of: date | None = None, source: str | None = None) -> list[Problem]:
+    """Every reason ``policy`` may not enter the catalogue; empty when it may. ``source``, the
+    policy's YAML text, lets an amount-range problem name its line and column."""
     day = as_of or policy.valid_from
     problems: list[Problem] = []
     compiled = None
@@ -40,9 +41,21 @@ def admission_problems(policy: Policy, as_of: date | None = None) -> list[Proble
             continue
         if dialect == "duckdb":
             compiled = result
+    if problems:  # the range analysis and the dry run read what only a compiled policy has
+        return problems
+    problems.extend(_amount_problems(policy, source))
     if compiled is not None and not problems:
         problems.extend(_dry_run(policy, compiled, day))
     return problems
+
+
+def _amount_problems(policy: Policy, source: str | None) -> list[Problem]:
+    """The amount must stay within 0 and DECIMAL(18,4) for inputs in the fields' declared ranges."""
+    if policy.benefit is None:
+        return []
+    from qinqing.rules.bounds import check_amount_bounds
+
+    return [_problem(error, "金额范围检查未通过") for error in check_amount_bounds(policy, source)]
 
 
 def _dry_run(policy: Policy, compiled, day: date) -> list[Problem]:

@@ -227,7 +227,7 @@ class CatalogueStore:
 def admitted_policy(yaml_text: str, filename: str = "<editor>") -> Policy:
     """The policy in ``yaml_text`` when it parses and passes admission; PolicyInvalid otherwise."""
     policy = parse_policy(yaml_text, filename)
-    problems = admission_problems(policy)
+    problems = admission_problems(policy, source=yaml_text)
     if problems:
         raise PolicyInvalid(problems, filename)
     return policy

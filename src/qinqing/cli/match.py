@@ -26,56 +26,101 @@ def match(
     enterprises: Path = typer.Option(..., "--enterprises", help="Registry file: CSV or Parquet (as from `qinqing registry generate`)."),
     out: Path = typer.Option(..., "--out", help="Output file: .csv, .jsonl or .parquet."),
     as_of: str = typer.Option(None, "--as-of", help="Reference date YYYY-MM-DD (default: settings.reference_date or today)."),
-    engine: str = typer.Option("duckdb", "--engine", help="duckdb (embedded) or spark."),
+    engine: str = typer.Option("vectorised", "--engine", help="vectorised (the fast path `run full` uses), duckdb or spark."),
+    all_pairs: bool = typer.Option(False, "--all-pairs", help="Write every pair, ineligible ones too (default: "
+                                                               "eligible and unknown pairs only)."),
     include_expired: bool = typer.Option(False, "--include-expired", help="Also match policies not valid on the reference date."),
     draft_policies: Path = DRAFTS,
 ) -> None:
-    """Match every enterprise against every published policy: uscc, policy_id, status, amount, failed, missing."""
+    """Match every enterprise against every published policy: uscc, policy_id, status, amount, failed, missing.
+
+    Pairs are written batch by batch as they are matched, so memory stays flat however many there are.
+    """
+    from qinqing.cli.options import registry_table
+    from qinqing.matching.run import ENGINES, compilable, match_batches
+
     day = reference_date(as_of)
-    selected = [p for p in draft_or_published(draft_policies) if include_expired or p.valid_on(day)]
-    if engine == "duckdb":
-        from qinqing.matching.engines.duckdb import match as run
-    elif engine == "spark":
-        from qinqing.matching.engines.spark import match as run
-    else:
-        raise typer.BadParameter("应为 duckdb 或 spark", param_hint="--engine")
+    if engine not in ENGINES:
+        raise typer.BadParameter(f"应为 {'、'.join(ENGINES)} 之一", param_hint="--engine")
     if out.suffix.lower() not in (".csv", ".jsonl", ".parquet"):
         raise typer.BadParameter("输出文件应为 .csv、.jsonl 或 .parquet", param_hint="--out")
-    with registry_file(enterprises):
-        table = run(selected, enterprises, day)
-    write_results(table, out)
+    selected = [p for p in draft_or_published(draft_policies) if include_expired or p.valid_on(day)]
+    selected, refused = compilable(selected, day, engine)
+    for policy_id, reason in refused.items():
+        typer.echo(f"未参与匹配：政策 {policy_id} 无法编译：{reason}", err=True)
+    table = registry_table(enterprises)
     counts = {s: 0 for s in STATUS_ZH}
-    for s in table.column("status").to_pylist():
-        counts[s] += 1
-    summary = "，".join(f"{STATUS_ZH[s]} {n}" for s, n in counts.items())
-    typer.echo(f"{len(selected)} 项政策 × 企业：共 {table.num_rows} 对（{summary}），已写入 {out}")
+    with ResultsWriter(out) as writer:
+        for batch in match_batches(selected, table, day, engine=engine, all_pairs=all_pairs):
+            pairs = batch.pairs
+            if not all_pairs:
+                import pyarrow.compute as pc
+
+                pairs = pairs.filter(pc.not_equal(pairs.column("status"), "ineligible"))
+            writer.write(pairs)
+            for status in STATUS_ZH:
+                counts[status] += int(pc_sum(batch.counts, status))
+    # Out-of-scope pairs are ineligible without being evaluated (scope pruning): count them too.
+    counts["ineligible"] = len(selected) * table.num_rows - counts["eligible"] - counts["unknown"]
+    summary = "，".join(f"{STATUS_ZH[s]} {n:,}" for s, n in counts.items())
+    kept = counts["eligible"] + counts["unknown"] + (counts["ineligible"] if all_pairs else 0)
+    typer.echo(f"{len(selected)} 项政策 × {table.num_rows:,} 家企业：{summary}；写入 {kept:,} 对 → {out}")
 
 
-def write_results(table, out: Path) -> None:
-    """CSV (lists joined by ';', amount empty unless eligible), JSON lines (amount as an exact string) or Parquet."""
-    import json
+def pc_sum(counts, column: str) -> int:
+    import pyarrow.compute as pc
 
-    import pyarrow.parquet as pq
+    return pc.sum(counts.column(column)).as_py() or 0
 
-    suffix = out.suffix.lower()
-    if suffix == ".parquet":
-        pq.write_table(table, out)
-        return
-    rows = table.to_pylist()
-    if suffix == ".jsonl":
-        with out.open("w", encoding="utf-8") as f:
-            for r in rows:
-                r["amount"] = None if r["amount"] is None else str(r["amount"])
-                f.write(json.dumps(r, ensure_ascii=False) + "\n")
-        return
-    import csv
 
-    with out.open("w", encoding="utf-8", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(table.column_names)
-        for r in rows:
-            amount = "" if r["amount"] is None else str(r["amount"])
-            writer.writerow([r["uscc"], r["policy_id"], r["status"], amount, ";".join(r["failed"]), ";".join(r["missing"])])
+class ResultsWriter:
+    """Pairs appended batch by batch: CSV (lists joined by ';', amount empty unless eligible), JSON
+    lines (amount as an exact string) or Parquet. CSV text cells are neutralised against formulas."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.suffix = out.suffix.lower()
+        self._parquet = None
+        self._file = None
+        self._csv = None
+
+    def __enter__(self) -> "ResultsWriter":
+        if self.suffix == ".parquet":
+            import pyarrow.parquet as pq
+
+            from qinqing.matching.pairs import DECODED_SCHEMA
+
+            self._parquet = pq.ParquetWriter(self.out, DECODED_SCHEMA, compression="zstd")
+        else:
+            self._file = self.out.open("w", encoding="utf-8", newline="")
+            if self.suffix == ".csv":
+                import csv
+
+                self._csv = csv.writer(self._file)
+                self._csv.writerow(["uscc", "policy_id", "status", "amount", "failed", "missing"])
+        return self
+
+    def write(self, table) -> None:
+        import json
+
+        from qinqing.registry.spreadsheet import safe_row
+
+        if self._parquet is not None:
+            self._parquet.write_table(table)
+            return
+        for r in table.to_pylist():
+            amount = None if r["amount"] is None else str(r["amount"])
+            if self._csv is not None:
+                self._csv.writerow(safe_row([r["uscc"], r["policy_id"], r["status"], amount or "",
+                                             ";".join(r["failed"]), ";".join(r["missing"])]))
+            else:
+                self._file.write(json.dumps({**r, "amount": amount}, ensure_ascii=False) + "\n")
+
+    def __exit__(self, *exc) -> None:
+        if self._parquet is not None:
+            self._parquet.close()
+        if self._file is not None:
+            self._file.close()
 
 
 def explain(

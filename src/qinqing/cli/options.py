@@ -87,3 +87,28 @@ def results_dir(store: Path | None) -> Path:
     from qinqing.settings import get_settings
 
     return store if store is not None else get_settings().results_dir
+
+
+def registry_table(path: Path | None, usccs: list[str] | None = None):
+    """The registry as an Arrow table typed as the schema says: from the file ``path`` (CSV or
+    Parquet; type inference would turn region codes into numbers) or, without one, the database;
+    only the enterprises ``usccs`` when given."""
+    import duckdb
+
+    if path is None:
+        from qinqing.db import make_engine
+        from qinqing.registry.store import to_arrow
+
+        return to_arrow(make_engine(), usccs)
+    from qinqing.matching.engines.duckdb import load_enterprises
+
+    con = duckdb.connect()
+    with registry_file(path):
+        load_enterprises(con, path)
+        table = con.sql("SELECT * FROM enterprises").to_arrow_table()
+    if usccs is not None:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        table = table.filter(pc.is_in(table.column("uscc"), pa.array(usccs)))
+    return table

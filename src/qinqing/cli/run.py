@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from qinqing.cli.options import load_policies_or_exit, published_catalogue, reference_date, registry_file, results_dir
+from qinqing.cli.options import load_policies_or_exit, published_catalogue, reference_date, results_dir
 
 console = Console()
 run_app = typer.Typer(
@@ -76,26 +76,9 @@ def _draft(policy_id: str):
 
 
 def _enterprises(path: Path | None, usccs: list[str] | None = None):
-    import duckdb
+    from qinqing.cli.options import registry_table
 
-    if path is None:
-        from qinqing.db import make_engine
-        from qinqing.registry.store import to_arrow
-
-        return to_arrow(make_engine(), usccs)
-    from qinqing.matching.engines.duckdb import load_enterprises
-
-    con = duckdb.connect()
-    with registry_file(path):  # typed as the schema says (type inference turns region codes into numbers)
-        load_enterprises(con, path)
-    table = con.sql("SELECT * FROM enterprises").to_arrow_table()
-    if usccs is not None:
-        import pyarrow.compute as pc
-
-        import pyarrow as pa
-
-        table = table.filter(pc.is_in(table.column("uscc"), pa.array(usccs)))
-    return table
+    return registry_table(path, usccs)
 
 
 @run_app.command("full")

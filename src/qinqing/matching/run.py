@@ -77,11 +77,12 @@ def facts_connection(enterprises: pa.Table, as_of: date) -> duckdb.DuckDBPyConne
 
 
 def match_batches(policies: Sequence[Any], enterprises: pa.Table, as_of: date, *, engine: str = "vectorised",
-                  progress: Progress | None = None) -> Iterable[MatchBatch]:
-    """Kept pairs and per-policy counts, batch by batch, from the chosen engine."""
+                  progress: Progress | None = None, all_pairs: bool = False) -> Iterable[MatchBatch]:
+    """Kept pairs (every pair with ``all_pairs``) and per-policy counts, batch by batch, from the
+    chosen engine."""
     if engine == "vectorised":
         con = facts_connection(enterprises, as_of)
-        yield from VectorisedMatcher(policies, as_of).run(con, progress=progress)
+        yield from VectorisedMatcher(policies, as_of).run(con, progress=progress, all_pairs=all_pairs)
         return
     if engine == "duckdb":
         from qinqing.matching.engines.duckdb import match
@@ -92,7 +93,7 @@ def match_batches(policies: Sequence[Any], enterprises: pa.Table, as_of: date, *
     table = match(policies, enterprises, as_of)
     if progress:
         progress(table.num_rows, table.num_rows)
-    yield batch_from_all_pairs(table)
+    yield batch_from_all_pairs(table, keep_all=all_pairs)
 
 
 @dataclass
@@ -108,8 +109,9 @@ class _NamedBatch:
         return self.pairs
 
 
-def batch_from_all_pairs(table: pa.Table) -> _NamedBatch:
-    """A complete pair table (every status) → kept pairs plus counts, as the fast path gives them."""
+def batch_from_all_pairs(table: pa.Table, *, keep_all: bool = False) -> _NamedBatch:
+    """A complete pair table (every status) → kept pairs (all of them with ``keep_all``) plus counts,
+    as the fast path gives them."""
     con = duckdb.connect()
     con.register("pairs", table)
     counts = con.sql(
@@ -117,7 +119,7 @@ def batch_from_all_pairs(table: pa.Table) -> _NamedBatch:
         "count(*) FILTER (status = 'unknown') AS unknown, count(*) FILTER (status = 'ineligible') AS ineligible, "
         "coalesce(sum(amount) FILTER (status = 'eligible'), 0)::DECIMAL(38,4) AS amount_total "
         "FROM pairs GROUP BY policy_id").to_arrow_table()
-    kept = table.filter(pc.is_in(table.column("status"), pa.array(["eligible", "unknown"])))
+    kept = table if keep_all else table.filter(pc.is_in(table.column("status"), pa.array(["eligible", "unknown"])))
     return _NamedBatch(kept, counts, table.num_rows)
 
 

@@ -167,16 +167,23 @@ class VectorisedMatcher:
             f"(CAST(({sql}) AS DECIMAL(18,4)) * 10000)::BIGINT" for sql in amount_sqls]
         columns: list[pa.ChunkedArray] = []
         first = None
+        # Every chunk reads the same source, and each later chunk carries the row key back so that its
+        # rows are checked to line up with the first chunk's: a query over a helper subquery and one
+        # over the bare relation were seen to return rows in different orders past one row group
+        # (122,880 rows), which gave eligible pairs another row's amount.
+        source = relation
+        if extra:
+            source = f"(SELECT *, {', '.join(f'{sql} AS {_quote(n)}' for n, sql in extra.items())} FROM {relation})"
+        key = "_ent" if "_ent" in head else "uscc"
         for start in range(0, max(len(exprs), 1), EXPRS_PER_QUERY):
             chunk = exprs[start:start + EXPRS_PER_QUERY]
-            lead = head if first is None else []
+            lead = head if first is None else [f"{key} AS _key"]
             cols = ", ".join(lead + [f"{e} AS x{i}" for i, e in enumerate(chunk)])
-            source = relation
-            if lead and extra:
-                source = f"(SELECT *, {', '.join(f'{sql} AS {_quote(n)}' for n, sql in extra.items())} FROM {relation})"
             table = con.sql(f"SELECT {cols} FROM {source} WHERE {where}").to_arrow_table()
             if first is None:
                 first = table
+            elif not table.column("_key").equals(first.column(key)):
+                raise RuntimeError("vectorised matcher: the evaluation queries returned rows in different orders")
             columns += [table.column(len(lead) + i) for i in range(len(chunk))]
         n = first.num_rows
         words = (n + 63) // 64
