@@ -194,14 +194,6 @@ class AccountService:
             raise NotAuthenticated("账号不存在或已停用，请重新登录。")
         return _principal(row)
 
-    def find(self, user_id: int | None) -> Principal | None:
-        if user_id is None:
-            return None
-        try:
-            return self.get(user_id)
-        except NotAuthenticated:
-            return None
-
     def list_users(self) -> list[Principal]:
         with self.engine.connect() as conn:
             rows = conn.execute(select(users).order_by(users.c.id)).mappings().all()
