@@ -37,12 +37,18 @@ FUNCTIONS = {
 AS_OF = "as_of"  # the reference date of the evaluation (qinqing match --as-of); YEAR(as_of) = 当年
 MAX_LENGTH = 4000
 MAX_SIGNIFICANT_DIGITS = 18
+# Lowering (compile.py) writes each argument of LEAST/GREATEST and each WHEN of a CASE twice (the NULL
+# guard and the value), so nesting them doubles the compiled tree a level: 20 nested LEAST gave 2^20 nodes.
+MAX_COMPILED_NODES = 20_000
 
 
-def check_expression(text: str, want: Want["boolean", "numeric"]) -> exp.Expression:
-    """Parse and check ``text``; return the typed tree or raise ExpressionError with every issue."""
-    if len(text) > MAX_LENGTH:
-        raise ExpressionError([ExprIssue(f"表达式过长（超过 {MAX_LENGTH} 个字符）", 0, len(text))])
+def check_expression(text: str, want: Want["boolean", "numeric"], max_length: int | None = MAX_LENGTH) -> exp.Expression:
+    """Parse and check ``text``; return the typed tree or raise ExpressionError with every issue.
+
+    ``max_length`` limits what an author writes; the generated conditions of a policy's scope (its
+    industries, one STARTS_WITH each) are compiled without it. Nesting and size are bounded either way."""
+    if max_length is not None and len(text) > max_length:
+        raise ExpressionError([ExprIssue(f"表达式过长（超过 {max_length} 个字符）", 0, len(text))])
     tree = parse_expression(text)
     checker = _Checker()
     kind = checker.kind(tree)
@@ -53,7 +59,25 @@ def check_expression(text: str, want: Want["boolean", "numeric"]) -> exp.Express
             checker.issue(tree, f"奖补金额必须是数值（万元），这里得到的是{kind.label}", type_error=True)
     if checker.issues:
         raise ExpressionError(checker.issues)
+    if compiled_size(tree) > MAX_COMPILED_NODES:
+        message = f"表达式过于复杂：LEAST、GREATEST 或 CASE 嵌套太多（编译后超过 {MAX_COMPILED_NODES} 个节点），请拆成几个条件"
+        raise ExpressionError([ExprIssue(message, 0, len(text))])
     return tree
+
+
+def compiled_size(tree: exp.Expression) -> int:
+    """An upper bound of the node count of ``tree`` once lowered (compile.lower), without lowering it."""
+    size: dict[int, int] = {}
+    for node in reversed(list(tree.walk(bfs=True))):  # children before their parents
+        children = [size[id(c)] for c in node.iter_expressions()]
+        if isinstance(node, (exp.Least, exp.Greatest)):
+            size[id(node)] = 4 + 2 * sum(children) + 4 * len(children)  # CASE WHEN a IS NULL OR … THEN NULL ELSE …
+        elif isinstance(node, exp.Case):
+            guards = sum(size[id(b.this)] + 4 for b in node.args["ifs"])  # WHEN w IS NULL THEN NULL, per WHEN
+            size[id(node)] = 3 + sum(children) + guards
+        else:
+            size[id(node)] = 3 + sum(children)  # a cast to DOUBLE, a NULLIF around a divisor
+    return size[id(tree)]
 
 
 def fields_of(tree: exp.Expression) -> list[str]:

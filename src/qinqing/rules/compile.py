@@ -146,7 +146,8 @@ def _reads_size_class(read: set[str]) -> bool:
 
 @lru_cache(maxsize=8192)
 def _typed_cached(text: str, want: str) -> exp.Expression:
-    return check_expression(text, want)  # type: ignore[arg-type]
+    # A loaded policy's own expressions were held to check.MAX_LENGTH; its scope's generated ones are not.
+    return check_expression(text, want, max_length=None)  # type: ignore[arg-type]
 
 
 def typed(text: str, want: str) -> exp.Expression:

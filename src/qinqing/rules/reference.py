@@ -59,7 +59,7 @@ def _outcome(policy: Policy, stored: Mapping[str, Any], values: Mapping[str, Any
 
 @lru_cache(maxsize=4096)
 def _checked(text: str, want: str) -> exp.Expression:
-    return check_expression(text, want)  # type: ignore[arg-type]
+    return check_expression(text, want, max_length=None)  # type: ignore[arg-type]
 
 
 @lru_cache(maxsize=4096)
