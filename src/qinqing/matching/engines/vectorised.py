@@ -33,6 +33,7 @@ from typing import Any
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from qinqing.matching.engines.kernel import count_policy, debruijn_table, emit_policy
 from qinqing.matching.engines.plan import PolicyPlan, helpers, null_sql, plan_policies
@@ -167,10 +168,10 @@ class VectorisedMatcher:
             f"(CAST(({sql}) AS DECIMAL(18,4)) * 10000)::BIGINT" for sql in amount_sqls]
         columns: list[pa.ChunkedArray] = []
         first = None
-        # Every chunk reads the same source, and each later chunk carries the row key back so that its
-        # rows are checked to line up with the first chunk's: a query over a helper subquery and one
-        # over the bare relation were seen to return rows in different orders past one row group
-        # (122,880 rows), which gave eligible pairs another row's amount.
+        # Every chunk reads the same source, and each later chunk carries the row key back and is put
+        # in the first chunk's row order: DuckDB does not promise one order across queries on a parallel
+        # scan (past one row group, 122,880 rows, they differed, which gave eligible pairs another row's
+        # amount).
         source = relation
         if extra:
             source = f"(SELECT *, {', '.join(f'{sql} AS {_quote(n)}' for n, sql in extra.items())} FROM {relation})"
@@ -182,8 +183,8 @@ class VectorisedMatcher:
             table = con.sql(f"SELECT {cols} FROM {source} WHERE {where}").to_arrow_table()
             if first is None:
                 first = table
-            elif not table.column("_key").equals(first.column(key)):
-                raise RuntimeError("vectorised matcher: the evaluation queries returned rows in different orders")
+            else:
+                table = _in_order_of(table, first.column(key))
             columns += [table.column(len(lead) + i) for i in range(len(chunk))]
         n = first.num_rows
         words = (n + 63) // 64
@@ -313,6 +314,17 @@ def _emitters() -> ThreadPoolExecutor:
     return _EMITTERS[1]
 _NO_VALUES, _NO_VALID, _NO_FAILED = np.zeros(1, np.int64), np.zeros(1, bool), np.zeros(1, np.uint64)
 _DEBRUIJN = debruijn_table()
+
+
+def _in_order_of(table: pa.Table, keys: pa.ChunkedArray) -> pa.Table:
+    """``table`` (with a ``_key`` column holding the same set of row keys as ``keys``) with its rows
+    in the order of ``keys``."""
+    if table.column("_key").equals(keys):
+        return table
+    positions = pc.index_in(keys, value_set=table.column("_key").combine_chunks())
+    if positions.null_count:
+        raise RuntimeError("vectorised matcher: the evaluation queries returned different rows")
+    return table.take(positions)
 
 
 def _int64_with_validity(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
