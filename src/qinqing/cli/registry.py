@@ -65,7 +65,7 @@ def _run_import(file: Path, report: Optional[Path], store: bool, url: Optional[s
         try:
             result = import_file(file, engine, report=report, progress=callbacks)
         except ImportFileError as error:
-            err_console.print(f"[red]错误：{escape(str(error))}[/red]")  # the file's text is not markup
+            err_console.print(f"[red]错误：{escape(str(error))}[/red]", soft_wrap=True)  # not markup; a path stays whole
             raise typer.Exit(2) from None
         finally:
             if engine is not None:
