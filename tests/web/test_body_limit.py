@@ -55,6 +55,7 @@ def test_chunked_body_over_the_limit_is_refused_with_413(small_app):
 def test_understated_content_length_does_not_pass_the_limit(small_app):
     """The raw ASGI conversation: a client that declares 10 bytes and sends far more."""
     import asyncio
+    import threading
 
     sent: list[dict] = []
     parts = [b" " * 8192] * (LIMIT // 8192 + 4)
@@ -71,7 +72,11 @@ def test_understated_content_length_does_not_pass_the_limit(small_app):
              "root_path": "", "server": ("testserver", 80), "client": ("127.0.0.1", 1),
              "headers": [(b"host", b"testserver"), (b"content-type", b"application/json"),
                          (b"content-length", b"10")]}
-    asyncio.run(small_app(scope, receive, send))
+    # On a thread of its own: a browser test earlier in the same process may leave an event loop
+    # running on this one (Playwright's sync API), and asyncio.run refuses to nest.
+    worker = threading.Thread(target=lambda: asyncio.run(small_app(scope, receive, send)))
+    worker.start()
+    worker.join(timeout=60)
     assert sent[0]["type"] == "http.response.start" and sent[0]["status"] == 413
 
 
