@@ -25,27 +25,8 @@ ENTERPRISE = {"uscc": "91230102MA1BXXXX01", "name": "甲公司", "region_code": 
               "legal_person": True, "is_above_scale": True, "above_scale_since": 2021, "is_dishonest": False,
               "in_abnormal_list": False, "in_safety_blacklist": False}  # fmt: skip
 
-WEB_POLICY = """\
-id: web-only-bonus
-title: 网页发布的追加奖励
-issuer: 黑龙江省工业和信息化厅
-document: 测试用追加奖励办法
-level: 省
-region: "230000"
-support_type: 奖励
-mode: 免申即享
-valid_from: 2021-01-01
-valid_to: 2021-12-31
-source: {url: "https://example.org/bonus", publisher: 测试, retrieved: 2021-06-01}
-conditions:
-  - id: newly_above_scale
-    clause: 2021年新纳入规模以上工业统计
-    expr: is_above_scale AND above_scale_since = 2021
-benefit:
-  clause: 每户追加奖励10万元
-  expr: "10"
-  cap: 10
-"""
+# The seed policy under another id, as an officer would publish it on the web (not in policies/).
+WEB_POLICY = (HLJ / f"{SEED_ID}.yaml").read_text(encoding="utf-8").replace(f"id: {SEED_ID}", "id: web-only-bonus")
 
 
 @pytest.fixture
@@ -101,7 +82,7 @@ def test_catalogue_load_reports_what_it_did_and_refuses_a_bad_file(platform, tmp
     drafts.mkdir()
     (drafts / "good.yaml").write_text(WEB_POLICY, encoding="utf-8")
     (drafts / "bad.yaml").write_text(WEB_POLICY.replace("web-only-bonus", "web-negative")
-                                     .replace('expr: "10"', "expr: employees * -1").replace("  cap: 10\n", ""),
+                                     .replace('expr: "50"', "expr: employees * -1").replace("  cap: 50\n", ""),
                                      encoding="utf-8")
     result = runner.invoke(app, ["catalogue", "load", str(drafts)])
     assert result.exit_code == 1, result.output
