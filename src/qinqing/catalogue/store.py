@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -225,12 +226,25 @@ class CatalogueStore:
 
 
 def admitted_policy(yaml_text: str, filename: str = "<editor>") -> Policy:
-    """The policy in ``yaml_text`` when it parses and passes admission; PolicyInvalid otherwise."""
+    """The policy in ``yaml_text`` when it parses and passes admission; PolicyInvalid otherwise.
+
+    A text admitted once in this process is not admitted again (save then publish of one version
+    would otherwise compile and dry-run it twice)."""
     policy = parse_policy(yaml_text, filename)
+    key = hashlib.sha256(yaml_text.encode("utf-8")).digest()
+    if key in _ADMITTED:
+        return policy
     problems = admission_problems(policy, source=yaml_text)
     if problems:
         raise PolicyInvalid(problems, filename)
+    if len(_ADMITTED) >= _ADMITTED_MAX:
+        _ADMITTED.clear()
+    _ADMITTED.add(key)
     return policy
+
+
+_ADMITTED: set[bytes] = set()  # sha256 of texts that passed admission in this process
+_ADMITTED_MAX = 100_000
 
 
 def _next_version(conn: Connection, policy_id: str) -> int:
