@@ -35,7 +35,7 @@ def _one_policy(file: Path):
     """The single policy in ``file``; anything else is a usage error."""
     policies = load_policies_or_exit(file, param_hint="--draft-file")
     if len(policies) != 1:
-        raise typer.BadParameter(f"应为一项政策，“{file}”中有 {len(policies)} 项", param_hint="FILE")
+        raise typer.BadParameter(f"应为一项政策，“{file}”中有 {len(policies)} 项", param_hint="--draft-file")
     return policies[0]
 
 
@@ -43,7 +43,6 @@ def _one_policy(file: Path):
 def _results(store: Path | None):
     """The results store (``--store`` or QINQING_RESULTS_DIR), closed when the command ends."""
     from qinqing.matching.results import ResultStore
-
 
     opened = ResultStore(results_dir(store))
     try:
@@ -75,6 +74,13 @@ def _draft(policy_id: str):
         raise typer.BadParameter(error.message, param_hint="POLICY_ID") from None
 
 
+def _report_refused(refused: dict[str, str]) -> None:
+    from rich.markup import escape
+
+    for policy_id, reason in refused.items():
+        console.print(f"[red]未参与匹配：政策 {escape(policy_id)} 无法编译：{escape(reason)}[/red]", highlight=False)
+
+
 def _enterprises(path: Path | None, usccs: list[str] | None = None):
     from qinqing.cli.options import registry_table
 
@@ -103,8 +109,7 @@ def full(store: Path | None = STORE, enterprises: Path | None = ENTERPRISES,
     console.print(f"批次 {summary.run_id}：政策 {summary.policies} 项（跳过过期 {summary.skipped_expired} 项），"
                   f"企业 {summary.enterprises:,} 家，评估 {summary.pairs_evaluated:,} 对，符合 {summary.eligible:,}，"
                   f"待补充数据 {summary.unknown:,}，用时 {summary.seconds:.1f} 秒")
-    for policy_id, reason in summary.refused.items():
-        console.print(f"[red]未参与匹配：政策 {policy_id} 无法编译：{reason}[/red]", highlight=False)
+    _report_refused(summary.refused)
     if summary.refused:
         console.print(f"[red]{len(summary.refused)} 项政策未参与本次匹配，其余结果已发布[/red]")
 
@@ -117,12 +122,12 @@ def enterprise(uscc: list[str] = typer.Argument(..., help="Unified social credit
     from qinqing.matching.run import compilable, rematch_enterprise
 
     day = reference_date(as_of)
-    catalogue, refused = compilable(published_catalogue(), day, engine="duckdb")
-    for policy_id, reason in refused.items():
-        console.print(f"[red]未参与匹配：政策 {policy_id} 无法编译：{reason}[/red]", highlight=False)
+    # Compiled once, here: the plans go to the matcher as they are (policies out of force are skipped).
+    plans, refused = compilable([p for p in published_catalogue() if p.valid_on(day)], day)
+    _report_refused(refused)
     table = _enterprises(enterprises, list(uscc))
     with _results(store) as results:
-        s = rematch_enterprise(table, catalogue, results, day)
+        s = rematch_enterprise(table, plans, results, day)
     console.print(f"已重新匹配企业 {table.num_rows} 家：符合 {s.eligible}，待补充数据 {s.unknown}，用时 {s.seconds:.3f} 秒")
 
 
