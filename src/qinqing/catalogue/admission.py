@@ -96,7 +96,10 @@ def sample_enterprises(province: str | None) -> pa.Table:
     row that has nothing but its identity, so every condition also meets unknown inputs."""
     from qinqing.registry.generator import Plan, draw_chunk
 
-    batch = draw_chunk(Plan(_SAMPLE_SEED, province, date(2024, 12, 31)), 0, 0, DRY_RUN_ROWS)
+    try:
+        batch = draw_chunk(Plan(_SAMPLE_SEED, province, date(2024, 12, 31)), 0, 0, DRY_RUN_ROWS)
+    except ValueError:  # a province the generator has no counties for: draw from the whole country
+        batch = draw_chunk(Plan(_SAMPLE_SEED, None, date(2024, 12, 31)), 0, 0, DRY_RUN_ROWS)
     table = pa.Table.from_batches([batch])
     bare = {name: [None] for name in table.column_names}
     bare["uscc"] = ["91350000000000000X"]  # never a real code: the dry run only reads it back
