@@ -2,7 +2,8 @@
 
 ``check_expression`` walks the parsed tree once, collects every issue, and records the
 kind of each accepted node in ``node.meta["kind"]`` for compile.py and the evaluators.
-Anything not named here is rejected, so a new sqlglot node type can never slip through.
+Anything not in safety.SOURCE_NODES is rejected, so a new sqlglot node type can never slip through; the
+compiler's output is verified against the same whitelist (safety.py).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlglot import exp
 from qinqing.registry.schema import ALL_FIELDS, FIELDS_BY_NAME
 from qinqing.rules.errors import ExpressionError, ExprIssue
 from qinqing.rules.parse import node_span, parse_expression
+from qinqing.rules.safety import SOURCE_NODES, string_literal_problem
 from qinqing.rules.types import FIELD_KIND, Kind, comparable, promote
 
 KIND = "kind"
@@ -71,12 +73,12 @@ def compiled_size(tree: exp.Expression) -> int:
     for node in reversed(list(tree.walk(bfs=True))):  # children before their parents
         children = [size[id(c)] for c in node.iter_expressions()]
         if isinstance(node, (exp.Least, exp.Greatest)):
-            size[id(node)] = 4 + 2 * sum(children) + 4 * len(children)  # CASE WHEN a IS NULL OR … THEN NULL ELSE …
+            size[id(node)] = 8 + 2 * sum(children) + 8 * len(children)  # CASE WHEN (a) IS NULL OR … THEN NULL ELSE …
         elif isinstance(node, exp.Case):
-            guards = sum(size[id(b.this)] + 4 for b in node.args["ifs"])  # WHEN w IS NULL THEN NULL, per WHEN
-            size[id(node)] = 3 + sum(children) + guards
+            guards = sum(size[id(b.this)] + 8 for b in node.args["ifs"])  # WHEN (w) IS NULL THEN NULL, per WHEN
+            size[id(node)] = 8 + sum(children) + guards
         else:
-            size[id(node)] = 3 + sum(children)  # a cast to DOUBLE, a NULLIF around a divisor
+            size[id(node)] = 8 + sum(children)  # e.g. CAST(x AS DECIMAL(38, 10)), or two casts and a NULLIF for /
     return size[id(tree)]
 
 
@@ -107,6 +109,9 @@ class _Checker:
     def _kind(self, node: exp.Expression) -> Kind | None:  # noqa: C901 - one branch per construct
         if node.comments:
             self.issue(node, "表达式中不能写注释")
+            return None
+        if type(node) not in SOURCE_NODES or type(node) in (exp.Identifier, exp.If, exp.DataType):
+            self.issue(node, _unsupported(node))  # If, Identifier, DataType only inside CASE, a column, a cast
             return None
         if isinstance(node, exp.Paren):
             return self.kind(node.this)
@@ -172,11 +177,9 @@ class _Checker:
     def _literal(self, node: exp.Literal) -> Kind | None:
         text = node.this
         if node.is_string:
-            if "\\" in text or any(ord(ch) < 32 for ch in text):
-                self.issue(node, "文本中不能包含反斜杠或控制字符")
-                return None
-            if len(text) > 200:
-                self.issue(node, "文本过长（超过 200 个字符）")
+            problem = string_literal_problem(text)
+            if problem is not None:
+                self.issue(node, problem)
                 return None
             return Kind.STRING
         if any(ch in text for ch in "eE"):

@@ -15,7 +15,7 @@ from typing import Literal
 from sqlglot import exp
 
 from qinqing.registry.schema import ALL_FIELDS, FIELDS_BY_NAME
-from qinqing.rules.check import AS_OF, KIND, check_expression, fields_of
+from qinqing.rules.check import AS_OF, COMPARISONS, FUNCTIONS, KIND, check_expression, fields_of
 from qinqing.rules.errors import CompileError
 from qinqing.rules.inputs import SIZE_ROW, input_guard, size_row_sql, stored_inputs
 from qinqing.rules.model import Policy
@@ -180,7 +180,22 @@ def _lower(node: exp.Expression) -> exp.Expression:
             node.set(key, _lower(value))
         elif isinstance(value, list):
             node.set(key, [_lower(v) if isinstance(v, exp.Expression) else v for v in value])
-    return _lower_node(node)
+    return _parenthesised(_lower_node(node))
+
+
+_PREDICATES = (*COMPARISONS, exp.Between, exp.In, exp.Like, exp.Is, exp.Not, exp.And, exp.Or)
+
+
+def _parenthesised(node: exp.Expression) -> exp.Expression:
+    """A predicate's operand that is itself a predicate, in parentheses: the generator writes none, and the
+    engines read ``a = b > 1`` as a chained comparison (DuckDB refuses it) and ``a = b IS NULL`` as
+    a = (b IS NULL), not as the tree says (review issue 10, found by the agreement property)."""
+    if isinstance(node, _PREDICATES) and not isinstance(node, (exp.Not, exp.And, exp.Or)):
+        for key in ("this", "expression", "low", "high"):
+            child = node.args.get(key)
+            if isinstance(child, _PREDICATES):
+                node.set(key, _keep(exp.Paren(this=child), _kind(child)))
+    return node
 
 
 def _kind(node: exp.Expression) -> Kind | None:
@@ -202,13 +217,13 @@ def _lower_node(node: exp.Expression) -> exp.Expression:
             args = [_as_double(a) for a in args]
         # ignore_nulls=True: the engine's own behaviour; the guard around it is ours, the same for every engine.
         plain = type(node)(this=args[0], expressions=args[1:], ignore_nulls=True)
-        any_null = _or([a.copy().is_(exp.null()) for a in args])
+        any_null = _or([_is_null(a.copy()) for a in args])
         return _keep(exp.Case(ifs=[exp.If(this=any_null, true=exp.null())], default=plain), kind)
     if isinstance(node, exp.Case):
         ifs = []
         for branch in node.args["ifs"]:
             cond = branch.this
-            ifs.append(exp.If(this=cond.copy().is_(exp.null()), true=exp.null()))
+            ifs.append(exp.If(this=_is_null(cond.copy()), true=exp.null()))
             ifs.append(exp.If(this=cond, true=_cast_to(branch.args["true"], kind)))
         return _keep(exp.Case(ifs=ifs, default=_cast_to(node.args["default"], kind)), kind)
     if isinstance(node, exp.Coalesce) and kind == Kind.NUMBER:
@@ -240,6 +255,13 @@ def _lower_node(node: exp.Expression) -> exp.Expression:
         if Kind.NUMBER in [_kind(p) for p in parts]:
             return _keep(exp.In(this=_as_double(node.this), expressions=[_as_double(e) for e in node.expressions]), kind)
     return node
+
+
+def _is_null(node: exp.Expression) -> exp.Expression:
+    """``(node) IS NULL``: the generator writes no parentheses of its own, and IS binds tighter than NOT,
+    AND, OR and comparisons, so ``NOT x IS NULL`` would be read back as NOT (x IS NULL) (review issue 10)."""
+    atomic = isinstance(node, (exp.Column, exp.Literal, exp.Paren, exp.Null, exp.Boolean, exp.Cast, *FUNCTIONS))
+    return exp.Is(this=node if atomic else exp.Paren(this=node), expression=exp.null())
 
 
 def _cast_to(node: exp.Expression, kind: Kind | None) -> exp.Expression:
