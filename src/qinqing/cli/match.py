@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from qinqing.cli.options import draft_or_published, reference_date, registry_file
+from qinqing.cli.options import draft_or_published, reference_date, registry_file, registry_table
 
 DRAFTS = typer.Option(None, "--draft-policies",
                       help="Evaluate these unpublished policy files (a file or directory) instead of the "
@@ -36,7 +36,6 @@ def match(
 
     Pairs are written batch by batch as they are matched, so memory stays flat however many there are.
     """
-    from qinqing.cli.options import registry_table
     from qinqing.matching.run import ENGINES, compilable, match_batches
 
     day = reference_date(as_of)
@@ -52,12 +51,7 @@ def match(
     counts = {s: 0 for s in STATUS_ZH}
     with ResultsWriter(out) as writer:
         for batch in match_batches(selected, table, day, engine=engine, all_pairs=all_pairs):
-            pairs = batch.pairs
-            if not all_pairs:
-                import pyarrow.compute as pc
-
-                pairs = pairs.filter(pc.not_equal(pairs.column("status"), "ineligible"))
-            writer.write(pairs)
+            writer.write(batch.pairs)  # kept pairs only, unless all_pairs: match_batches filters
             for status in STATUS_ZH:
                 counts[status] += int(pc_sum(batch.counts, status))
     # Out-of-scope pairs are ineligible without being evaluated (scope pruning): count them too.
