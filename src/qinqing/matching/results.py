@@ -47,6 +47,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from qinqing.errors import QinqingError
 from qinqing.matching.pairs import FIELD_NAMES, STATUS_NAMES, EncodedPairs
 from qinqing.matching.spill import RangeSpill
 
@@ -105,8 +106,16 @@ FROM pairs m JOIN enterprises e USING (ent) JOIN policies p USING (pol)
 """
 
 
-class StoreError(RuntimeError):
-    """The results store cannot do what was asked (no run yet, locked by another process, …)."""
+class StoreError(QinqingError, RuntimeError):
+    """The results store cannot do what was asked (no run yet, locked by another process, …).
+
+    A 503 with Retry-After on the web: the message names server files, so the web shows
+    ``default_message`` instead (every 5xx does)."""
+
+    code = "matching.results_unavailable"
+    status = 503
+    default_message = "匹配结果暂时无法读取，请稍后再试。"
+    retry_after = 30
 
 
 @dataclass(frozen=True)
