@@ -96,8 +96,9 @@ class QinqingError(Exception):
     - ``place`` — a ``Place``, or None when the error is about no place;
     - ``details`` — JSON-able extras for API clients (a policy id, a list of problems).
 
-    ``str(error)`` is the message; ``describe()`` adds the place (the CLI prints it); ``to_dict()`` is the
-    JSON body of the error.
+    ``str(error)`` (and ``describe()``) is the place and the message, ``a.yaml:3:5，字段 x：message``, as
+    logs and the CLI show it; ``to_dict()`` is the JSON body of the error. A 5xx error's message is for
+    the log (it may name server files): the web shows the class's ``default_message`` instead.
     """
 
     code: ClassVar[str] = "qinqing.error"
@@ -115,6 +116,9 @@ class QinqingError(Exception):
     def describe(self) -> str:
         """The message with its place, for a terminal: ``a.yaml:3:5，字段 x：message``."""
         return f"{self.place}：{self.message}" if self.place else self.message
+
+    def __str__(self) -> str:
+        return self.describe()
 
     def located(self, **place: Any) -> Self:
         """This error with ``place`` filling its place's unset fields; returns the error, to re-raise."""
