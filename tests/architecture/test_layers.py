@@ -14,14 +14,17 @@ ALLOWED: dict[str, set[str]] = {
     "settings": set(),
     "db": {"settings"},
     "migrations": {"db", "settings"},
-    "accounts": {"db", "settings"},
+    "accounts": {"db", "settings", "events", "jobs"},
     "search": set(),
-    "registry": {"settings", "db"},
+    "events": set(),
+    "jobs": {"events", "db", "settings"},
+    "registry": {"settings", "db", "events", "jobs"},
     "rules": {"registry", "settings"},
-    "matching": {"rules", "registry", "settings"},
-    "catalogue": {"rules", "registry", "db", "settings"},
-    "web": {"accounts", "catalogue", "db", "matching", "registry", "rules", "search", "settings"},
-    "cli": {"accounts", "catalogue", "db", "matching", "registry", "rules", "search", "settings", "web"},
+    "catalogue": {"rules", "registry", "db", "settings", "events", "jobs"},
+    "matching": {"rules", "registry", "catalogue", "db", "settings", "events", "jobs"},
+    "web": {"accounts", "catalogue", "db", "events", "jobs", "matching", "registry", "rules", "search", "settings"},
+    "cli": {"accounts", "catalogue", "db", "events", "jobs", "matching", "registry", "rules", "search", "settings",
+            "web"},
 }
 
 
