@@ -6,5 +6,7 @@ KEY_LABELS = {
     "valid_from": "有效期起", "valid_to": "有效期止", "budget": "资金预算", "source": "来源", "url": "原文链接",
     "publisher": "发布单位", "retrieved": "采集日期", "conditions": "申报条件", "clause": "原文条款",
     "expr": "表达式", "benefit": "扶持标准", "cap": "最高金额", "materials": "申报材料", "note": "备注",
-    "rounding": "取整方式", "digits": "小数位数",
+    "rounding": "取整方式", "digits": "小数位数", "review": "审核设置", "departments": "审核部门", "steps": "审核环节数",
+    "time_limit_days": "审核时限（工作日）", "payment_days": "拨付时限（工作日）", "correction_days": "补正期限（工作日）",
+    "objection_days": "公示期（工作日）", "confirm_days": "确认期限（工作日）", "exclusion_group": "不重复享受组",
 }

@@ -27,6 +27,19 @@ class Condition(_Model):
     clause: str
     expr: str
     note: str | None = None
+    materials: tuple[str, ...] = ()  # the entries of the policy's ``materials`` that prove it when data cannot
+
+
+class Review(_Model):
+    """How applications are reviewed and paid (workflow); every key optional, docs/policy-format.md § review."""
+
+    departments: tuple[str, ...] = ()  # two or more: 联审 (joint review); none: the owner department alone
+    steps: int = Field(default=1, ge=1, le=5)  # sequential approvals of a single review
+    time_limit_days: int | None = Field(default=None, ge=1, le=365)  # working days from 受理 to a decision
+    payment_days: int | None = Field(default=None, ge=1, le=365)  # working days from approval to payment
+    correction_days: int | None = Field(default=None, ge=1, le=365)  # working days allowed for 补正
+    objection_days: int | None = Field(default=None, ge=1, le=365)  # 免申即享 名单公示 window, working days
+    confirm_days: int | None = Field(default=None, ge=1, le=365)  # 免申即享 confirmation window, working days
 
 
 class Rounding(_Model):
@@ -59,6 +72,8 @@ class Policy(_Model):
     conditions: tuple[Condition, ...]
     benefit: Benefit | None = None
     materials: tuple[str, ...] = ()
+    review: Review | None = None
+    exclusion_group: str | None = None  # 从高从优、不重复享受: at most one award of the group per enterprise and year
     notes: str | None = None
     path: str | None = Field(default=None, exclude=True, description="The file it was loaded from.")
 
