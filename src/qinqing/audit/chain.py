@@ -128,14 +128,14 @@ def append(
 ) -> AuditEntry:
     """Append one row inside ``connection``'s open transaction (see ``qinqing.audit.record``)."""
     if not connection.in_transaction():
-        raise AuditUsageError("审计记录必须在调用方的事务中写入。", hint="call record() inside engine.begin()")
+        raise AuditUsageError("record() must be called inside the caller's transaction (engine.begin())")
     for name, value in (("actor", actor), ("action", action), ("object_type", object_type)):
         if not isinstance(value, str) or not value.strip():
-            raise AuditUsageError(f"审计记录缺少 {name}。", field=name)
+            raise AuditUsageError(f"record() needs a non-empty {name}")
     object_id = str(object_id)
     if not object_id or len(object_id) > 256 or len(action) > 64 or len(object_type) > 64:
-        raise AuditUsageError("审计记录的 action、object_type 或 object_id 为空或过长。", action=action,
-                              object_type=object_type, object_id=object_id[:80])
+        raise AuditUsageError(f"record(): empty or overlong action {action!r}, object_type {object_type!r} "
+                              f"or object_id {object_id[:80]!r} (at most 64, 64 and 256 characters)")
     try:
         # The lock: a write to the one head row. PostgreSQL holds a row lock on it until the caller's
         # transaction ends (a second appender waits here, then reads the new head); SQLite takes the
@@ -143,7 +143,7 @@ def append(
         locked = connection.execute(update(audit_head).where(audit_head.c.id == 1).values(seq=audit_head.c.seq))
     except DBAPIError as error:
         if _missing_table(error):
-            raise AuditTrailMissing("审计表不存在：请先迁移数据库（qinqing db migrate）。") from error
+            raise AuditTrailMissing("审计表不存在：数据库尚未迁移。") from error
         raise
     if locked.rowcount != 1:
         raise AuditTrailMissing("审计链的链头缺失：数据库未迁移，或链头被删除。")

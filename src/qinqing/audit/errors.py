@@ -1,31 +1,27 @@
-"""Errors of the audit trail."""
+"""Errors of the audit trail, under ``AuditError`` (a ``QinqingError``)."""
 
 from __future__ import annotations
 
-from typing import Any
+from qinqing.errors import QinqingError
 
 
-class AuditError(Exception):
-    """Root of audit errors. ``message`` is shown to users, so it is Chinese."""
+class AuditError(QinqingError):
+    """Root of audit errors."""
 
+    code = "audit.error"
     status = 500
-    code = "audit_error"
-
-    def __init__(self, message: str, **details: Any) -> None:
-        super().__init__(message)
-        self.message = message
-        self.details = details
+    default_message = "审计记录操作失败。"
 
 
-class AuditUsageError(AuditError):
-    """``record`` was called wrongly (outside a transaction, an empty actor or action, …): a bug in the caller."""
-
-    status = 500
-    code = "audit_usage"
+class AuditUsageError(Exception):
+    """``record`` was called wrongly (outside a transaction, an empty or overlong field). A bug in the
+    caller, so not a ``QinqingError`` (the web answers 500 with an error id); raised before anything is
+    written, so the caller's change rolls back with it."""
 
 
 class AuditTrailMissing(AuditError):
     """The audit tables are not there (the database was not migrated)."""
 
+    code = "audit.trail_missing"
     status = 503
-    code = "audit_trail_missing"
+    default_message = "审计记录暂时无法写入，请稍后再试。"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from qinqing.cli import catalogue, demo, match, policy, registry, run, web
+from qinqing.cli import audit, catalogue, demo, match, policy, registry, run, web
 
 app = typer.Typer(
     name="qinqing",
@@ -19,6 +19,7 @@ app = typer.Typer(
 app.add_typer(registry.app, name="registry")
 app.add_typer(policy.app, name="policy")
 app.add_typer(catalogue.app, name="catalogue")
+app.add_typer(audit.app, name="audit")
 match.register(app)
 run.register(app)
 web.register(app)
