@@ -25,6 +25,7 @@ COMMANDS = [
     ("policy",), ("policy", "check"), ("catalogue",), ("catalogue", "load"), ("catalogue", "list"),
     ("run",), ("run", "full"), ("run", "enterprise"), ("run", "policy"),
     ("lists",), ("lists", "push"), ("lists", "auto-grant"),
+    ("audit",), ("audit", "verify"), ("audit", "show"),
 ]  # fmt: skip
 CJK = re.compile(r"[\u3400-\u9fff]")
 
