@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Literal
 
 from sqlglot import exp
@@ -53,11 +53,23 @@ class CompiledPolicy:
     as_of: date
     conditions: tuple[CompiledCondition, ...]
     amount_tree: exp.Expression  # DECIMAL(18,4) or NULL, before the eligibility guard
-    status_tree: exp.Expression
-    failed_tree: exp.Expression
-    missing_tree: exp.Expression
+    benefit_fields: tuple[str, ...]  # fields the benefit expression reads
     derived: dict[str, exp.Expression] = field(repr=False)  # the derived columns the policy reads
     helpers: dict[str, exp.Expression] = field(default_factory=dict, repr=False)  # columns only `missing` reads
+
+    # The three trees below are built on first use: the fast path and the evaluator read only the
+    # conditions and the amount, and `missing` (one CASE per field) cost three quarters of a compile.
+    @cached_property
+    def status_tree(self) -> exp.Expression:
+        return _status(list(self.conditions))
+
+    @cached_property
+    def failed_tree(self) -> exp.Expression:
+        return _failed(list(self.conditions))
+
+    @cached_property
+    def missing_tree(self) -> exp.Expression:
+        return _missing(list(self.conditions), list(self.benefit_fields))
 
     @property
     def amount_sql(self) -> str:
@@ -125,16 +137,13 @@ def compile_policy(policy: Policy, dialect: Dialect, as_of: date) -> CompiledPol
     assert_safe(amount)
     read = {f for c in conditions for f in c.fields} | set(benefit_fields)
     derived = _derived_sql(as_of, frozenset(read))
-    status = _status(conditions)
     return CompiledPolicy(
         policy_id=policy.id,
         dialect=dialect,
         as_of=as_of,
         conditions=tuple(conditions),
         amount_tree=amount,
-        status_tree=status,
-        failed_tree=_failed(conditions),
-        missing_tree=_missing(conditions, benefit_fields),
+        benefit_fields=tuple(benefit_fields),
         derived=derived,
         helpers={SIZE_ROW: size_row_sql()} if _reads_size_class(read) else {},
     )
