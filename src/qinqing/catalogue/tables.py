@@ -79,3 +79,18 @@ remit_approvals = Table(
     Column("approved_at", DateTime(timezone=True), nullable=False),
     Column("reason", Text, nullable=False),
 )
+
+# Compiled forms of a version (e.g. the fast path's plan), keyed by the compiler that made them: a
+# cache that can always be rebuilt from yaml_text, so a changed compiler simply writes new rows.
+compiled = Table(
+    "catalogue_compiled",
+    metadata,
+    Column("policy_id", String(128), ForeignKey("catalogue_policies.policy_id", ondelete="CASCADE"), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("kind", String(32), primary_key=True),
+    Column("compiler", String(64), primary_key=True),
+    Column("as_of", String(10), primary_key=True),  # "" when the compiled form does not read the date
+    Column("digest", String(64), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
