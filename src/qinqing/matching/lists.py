@@ -14,7 +14,9 @@ from typing import Any
 
 import pyarrow as pa
 
-from qinqing.matching.results import ResultStore, StoreError
+from qinqing.errors import Place
+from qinqing.matching.errors import UnsupportedExport
+from qinqing.matching.results import ResultStore
 from qinqing.registry.spreadsheet import safe_row, write_xlsx_row, xlsx_workbook
 
 AUTO_GRANT = "免申即享"
@@ -32,25 +34,13 @@ STATUS_ZH = {"eligible": "符合", "unknown": "待补充数据", "ineligible": "
 
 def push_list(store: ResultStore) -> pa.Table:
     """Eligible pairs of the current run that were not eligible in the previous run (all, if none)."""
-    current = store.current_run()
-    if current is None:
-        raise StoreError("尚无匹配结果：请先运行一次全量匹配（qinqing run full）")
-    previous = store.previous_run_id()
-    sql = "SELECT uscc, policy_id, status, amount, missing, run_id FROM matches WHERE status = 'eligible'"
-    if previous:
-        return store.arrow(
-            f"SELECT * FROM ({sql}) m WHERE NOT EXISTS (SELECT 1 FROM prev.matches p WHERE p.uscc = m.uscc "
-            "AND p.policy_id = m.policy_id AND p.status = 'eligible') ORDER BY uscc, policy_id",
-            attach={"prev": previous})
-    return store.arrow(sql + " ORDER BY uscc, policy_id")
+    return store.new_since_previous()
 
 
 def auto_grant_candidates(store: ResultStore, policies: Sequence[Any]) -> pa.Table:
     """Eligible pairs of 免申即享 policies with every condition known, with their amounts."""
     ids = [p.id for p in policies if getattr(p, "mode", None) == AUTO_GRANT]
-    return store.arrow(
-        "SELECT uscc, policy_id, status, amount, missing, run_id FROM matches WHERE status = 'eligible' "
-        "AND len(missing) = 0 AND policy_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY policy_id, uscc", [ids])
+    return store.eligible(ids, complete=True)
 
 
 def export(table: pa.Table, out: str | Path, titles: dict[str, str] | None = None) -> Path:
@@ -80,5 +70,5 @@ def export(table: pa.Table, out: str | Path, titles: dict[str, str] | None = Non
             write_xlsx_row(sheet, i, row)
         book.close()
     else:
-        raise ValueError(f"不支持的导出格式：{out.suffix}（请使用 .xlsx 或 .csv）")
+        raise UnsupportedExport(f"不支持的导出格式：{out.suffix or '（无扩展名）'}（请使用 .xlsx 或 .csv）", place=Place(file=str(out)))
     return out
