@@ -57,8 +57,7 @@ def build_store(directory: Path, enterprises: int, users: int, province: str,
     results = ResultStore(results_dir)
     run = full_run(PolicyLibrary(catalogue).policies(), to_arrow(engine), results, as_of)
     usccs = sample_enterprises(engine, results, users)
-    per_user = results.arrow("SELECT count(*) AS n FROM matches WHERE uscc IN (SELECT unnest(?::VARCHAR[]))",
-                             [usccs]).column("n")[0].as_py() / max(1, len(usccs))
+    per_user = results.kept_count(usccs) / max(1, len(usccs))
     results.close()
     # One hash for every benchmark user: argon2 is slow on purpose, and logins are not what is measured.
     password_hash = hash_password("bench-password")

@@ -33,12 +33,7 @@ class DemoLogin:
 def sample_enterprises(engine: Engine, results: Any | None = None, count: int = 3) -> list[str]:
     """Enterprises worth showing: most eligible (then unknown) matches in the results store, else the first ones."""
     if results is not None and results.current_run() is not None:
-        table = results.arrow(
-            "SELECT uscc FROM matches GROUP BY uscc "
-            "ORDER BY count(*) FILTER (status = 'eligible') DESC, count(*) DESC, uscc LIMIT ?",
-            [count],
-        )
-        found = table.column("uscc").to_pylist()
+        found = results.top_enterprises(count)
         if found:
             return found
     with engine.connect() as conn:

@@ -1,5 +1,8 @@
 """督政策: what the current matching run means per policy (reach and money against the budget) and per
-city (enterprises with at least one eligible policy, and their amount), for supervisors and admins."""
+city (enterprises with at least one eligible policy, and their amount), for supervisors and admins.
+
+Both come from the results store's named queries (``counts_by_policy``, ``counts_by_region``); a city's
+enterprises are counted by the region codes the run scoped them by, not by today's registry."""
 
 from __future__ import annotations
 
@@ -10,15 +13,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from qinqing.accounts.authz import Principal, Role, require_role
 from qinqing.registry.spreadsheet import safe_row
 from qinqing.registry.standards import regions
-from qinqing.registry.tables import enterprises
 from qinqing.web.services.library import PolicyLibrary
-from qinqing.web.services.results_cache import CachedMatches
 
 UNKNOWN_REGION = "未知地区"
 
@@ -122,15 +122,14 @@ class SupervisionService:
         self.engine = engine
         self.library = library
         self.results = results
-        self._fingerprint = CachedMatches(results) if results is not None else None
         self._cached: tuple[tuple, Overview] | None = None
         self._lock = threading.Lock()
 
     def overview(self, principal: Principal | None) -> Overview:
         require_role(principal, Role.SUPERVISOR, Role.ADMIN)
-        if self._fingerprint is None:
+        if self.results is None:
             return Overview(None, None)
-        version = self._fingerprint.fingerprint()
+        version = self.results.fingerprint()
         with self._lock:
             if version is not None and self._cached is not None and self._cached[0] == version:
                 return self._cached[1]
@@ -157,25 +156,15 @@ class SupervisionService:
         return Overview(run.run_id, run.as_of.isoformat(), policies, self._regions(run.run_id))
 
     def _regions(self, run_id: str) -> list[RegionReach]:
-        per_enterprise = self.results.arrow(
-            "SELECT uscc, sum(coalesce(amount, 0)) AS amount FROM matches WHERE status = 'eligible' GROUP BY uscc",
-            run_id=run_id,
-        )
-        wanted = set(per_enterprise.column("uscc").to_pylist())
-        region_of: dict[str, str | None] = {}
-        with self.engine.connect() as conn:
-            for uscc, code in conn.execute(select(enterprises.c.uscc, enterprises.c.region_code)):
-                if uscc in wanted:
-                    region_of[uscc] = code
+        """Per city: the run's per-region counts (the codes the run scoped its enterprises by) summed."""
         totals: dict[str | None, list] = {}
-        for uscc, amount in zip(per_enterprise.column("uscc").to_pylist(), per_enterprise.column("amount").to_pylist(),
-                                strict=True):
-            city = city_of(region_of.get(uscc))
-            entry = totals.setdefault(city, [0, Decimal(0)])
-            entry[0] += 1
-            entry[1] += Decimal(amount or 0)
+        for region in self.results.counts_by_region(run_id):
+            if not region.enterprises:
+                continue
+            entry = totals.setdefault(city_of(region.region_code), [0, Decimal(0)])
+            entry[0] += int(region.enterprises)
+            entry[1] += Decimal(region.amount_total or 0)
         rows = [RegionReach(code, (regions.full_name(code) or code) if code else UNKNOWN_REGION, n, amount)
                 for code, (n, amount) in totals.items()]
         rows.sort(key=lambda r: (-r.enterprises, -r.amount_total, r.region_code or "~"))
         return rows
-
