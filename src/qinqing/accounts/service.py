@@ -11,6 +11,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection, Engine, RowMapping
 from sqlalchemy.exc import IntegrityError
 
+from qinqing import audit
 from qinqing.accounts import ratelimit
 from qinqing.accounts.authz import Principal, Role
 from qinqing.accounts.errors import (AccountNotFound, InvalidAccount, InvalidCredentials, NotAuthenticated,
@@ -104,6 +105,12 @@ def _token_record(row: RowMapping) -> TokenRecord:
                        _aware(row["last_used_at"]), _aware(row["revoked_at"]))
 
 
+def _audit_state(row: RowMapping) -> dict:
+    """What the audit trail hashes of a user: the account's fields, never the password hash."""
+    return {key: row[key] for key in ("username", "role", "display_name", "uscc", "department", "region_code",
+                                      "active", "auth_epoch")}
+
+
 def _end_sessions_and_tokens(conn: Connection, user_id: int, now: datetime) -> None:
     """Every session of the user stops (its epoch moves on) and every token is revoked."""
     conn.execute(update(users).where(users.c.id == user_id).values(auth_epoch=users.c.auth_epoch + 1))
@@ -137,7 +144,9 @@ class AccountService:
         uscc: str | None = None,
         department: str | None = None,
         region_code: str | None = None,
+        actor: str = "system",
     ) -> Principal:
+        """A new active user. ``actor`` (who creates it) is written to the audit trail."""
         role = Role(role)
         username = normalise_username(username)
         if not _USERNAME.match(username):
@@ -168,6 +177,9 @@ class AccountService:
                         auth_epoch=0,
                     )
                 ).inserted_primary_key[0]
+                created = conn.execute(select(users).where(users.c.id == user_id)).mappings().one()
+                audit.record(conn, actor=actor, action="user.create", object_type="user", object_id=username,
+                             after=_audit_state(created))
         except IntegrityError:  # created at the same moment by someone else (unique on lower(username))
             raise exists from None
         return self.get(user_id)
@@ -210,8 +222,9 @@ class AccountService:
         row = self._row(user_id)
         return UserRecord(_principal(row), bool(row["active"]), row["created_at"])
 
-    def set_password(self, user_id: int, password: str) -> None:
-        """Replace a user's password: the old one, every session and every API token stop working at once."""
+    def set_password(self, user_id: int, password: str, *, actor: str = "system") -> None:
+        """Replace a user's password: the old one, every session and every API token stop working at once.
+        Recorded in the audit trail (``actor`` did it; the state hashed is the account without its hash)."""
         row = self._row(user_id)
         check_password(password, row["username"])
         with self.gate.slot():
@@ -219,15 +232,23 @@ class AccountService:
         with self.engine.begin() as conn:
             conn.execute(update(users).where(users.c.id == user_id).values(password_hash=password_hash))
             _end_sessions_and_tokens(conn, user_id, datetime.now(UTC))
+            self._audit(conn, "user.password_reset", actor, row, user_id)
 
-    def set_active(self, user_id: int, active: bool) -> None:
+    def set_active(self, user_id: int, active: bool, *, actor: str = "system") -> None:
         """Deactivate (or reactivate) a user. Deactivation ends every session and revokes every API token
-        for good: reactivating does not bring them back."""
-        self._row(user_id)
+        for good: reactivating does not bring them back. Recorded in the audit trail (``actor`` did it)."""
+        row = self._row(user_id)
         with self.engine.begin() as conn:
             conn.execute(update(users).where(users.c.id == user_id).values(active=active))
             if not active:
                 _end_sessions_and_tokens(conn, user_id, datetime.now(UTC))
+            self._audit(conn, "user.activate" if active else "user.deactivate", actor, row, user_id)
+
+    @staticmethod
+    def _audit(conn: Connection, action: str, actor: str, before: RowMapping, user_id: int, **fields) -> None:
+        after = conn.execute(select(users).where(users.c.id == user_id)).mappings().one()
+        audit.record(conn, actor=actor, action=action, object_type="user", object_id=before["username"],
+                     before=_audit_state(before), after=_audit_state(after) | fields)
 
     # --- login and sessions ------------------------------------------------------------------------
 
@@ -283,7 +304,8 @@ class AccountService:
     # --- API tokens --------------------------------------------------------------------------------
 
     def issue(self, principal: Principal, name: str = "api") -> IssuedToken:
-        """A new API token for this user, valid for ``token_ttl``; only its hash is kept."""
+        """A new API token for this user, valid for ``token_ttl``; only its hash is kept. Recorded in the
+        audit trail as the user's own action."""
         name = name.strip() or "api"
         if len(name) > TOKEN_NAME_MAX_LENGTH:
             raise InvalidAccount(f"令牌名称最多 {TOKEN_NAME_MAX_LENGTH} 个字符。", field="name")
@@ -294,6 +316,9 @@ class AccountService:
                 insert(api_tokens).values(user_id=principal.user_id, name=name, token_hash=token_hash(token),
                                           created_at=now, expires_at=now + self.token_ttl)
             ).inserted_primary_key[0]
+            audit.record(conn, actor=principal.username, action="user.token_create", object_type="user",
+                         object_id=principal.username, after={"token_id": token_id, "name": name,
+                                                               "expires_at": now + self.token_ttl})
         return IssuedToken(token, TokenRecord(token_id, principal.user_id, name, now, now + self.token_ttl, None, None))
 
     def issue_token(self, principal: Principal, name: str = "api") -> str:
@@ -326,21 +351,34 @@ class AccountService:
                                 .order_by(api_tokens.c.id.desc())).mappings().all()
         return [_token_record(r) for r in rows]
 
-    def revoke_token_id(self, user_id: int, token_id: int) -> TokenRecord:
-        """Revoke the user's token ``token_id`` (again: no change); TokenNotFound if the user has no such token."""
+    def revoke_token_id(self, user_id: int, token_id: int, *, actor: str = "system") -> TokenRecord:
+        """Revoke the user's token ``token_id`` (again: no change); TokenNotFound if the user has no such token.
+        A revocation that changes something is recorded in the audit trail (``actor`` did it)."""
         if not _valid_id(token_id):
             raise TokenNotFound(token_id=str(token_id))
         with self.engine.begin() as conn:
             mine = (api_tokens.c.id == token_id, api_tokens.c.user_id == user_id)
-            conn.execute(update(api_tokens).where(*mine, api_tokens.c.revoked_at.is_(None))
-                         .values(revoked_at=datetime.now(UTC)))
+            revoked = conn.execute(update(api_tokens).where(*mine, api_tokens.c.revoked_at.is_(None))
+                                   .values(revoked_at=datetime.now(UTC))).rowcount
             row = conn.execute(select(api_tokens).where(*mine)).mappings().first()
+            if revoked:
+                _audit_token_revoked(conn, user_id, token_id, actor)
         if row is None:
             raise TokenNotFound(token_id=token_id)
         return _token_record(row)
 
-    def revoke_token(self, token: str) -> None:
+    def revoke_token(self, token: str, *, actor: str | None = None) -> None:
+        """Revoke a token by its value (by its owner unless ``actor`` says otherwise); audited when it changes."""
         with self.engine.begin() as conn:
-            conn.execute(update(api_tokens).where(api_tokens.c.token_hash == token_hash(token),
-                                                  api_tokens.c.revoked_at.is_(None))
-                         .values(revoked_at=datetime.now(UTC)))
+            row = conn.execute(select(api_tokens.c.id, api_tokens.c.user_id).where(
+                api_tokens.c.token_hash == token_hash(token), api_tokens.c.revoked_at.is_(None))).first()
+            if row is None:
+                return
+            conn.execute(update(api_tokens).where(api_tokens.c.id == row.id).values(revoked_at=datetime.now(UTC)))
+            _audit_token_revoked(conn, row.user_id, row.id, actor)
+
+
+def _audit_token_revoked(conn: Connection, user_id: int, token_id: int, actor: str | None) -> None:
+    username = conn.execute(select(users.c.username).where(users.c.id == user_id)).scalar_one()
+    audit.record(conn, actor=actor or username, action="user.token_revoke", object_type="user", object_id=username,
+                 before={"token_id": token_id, "revoked": False}, after={"token_id": token_id, "revoked": True})

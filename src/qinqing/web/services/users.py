@@ -45,7 +45,7 @@ class UserAdminService:
         return self.accounts.records()
 
     def create(self, principal: Principal | None, new: NewUser) -> Principal:
-        require_role(principal, Role.ADMIN)
+        admin = require_role(principal, Role.ADMIN)
         try:
             role = Role(new.role)
         except ValueError:
@@ -57,18 +57,18 @@ class UserAdminService:
             raise InvalidAccount(f"行政区划代码 {region} 不在 GB/T 2260 中。", field="region_code")
         return self.accounts.create_user(
             new.username.strip(), new.password, role, new.display_name.strip(),
-            uscc=uscc or None, department=department or None, region_code=region or None,
+            uscc=uscc or None, department=department or None, region_code=region or None, actor=admin.username,
         )
 
     def reset_password(self, principal: Principal | None, user_id: int, password: str) -> None:
-        require_role(principal, Role.ADMIN)
-        self.accounts.set_password(user_id, password)
+        admin = require_role(principal, Role.ADMIN)
+        self.accounts.set_password(user_id, password, actor=admin.username)
 
     def set_active(self, principal: Principal | None, user_id: int, active: bool) -> None:
         admin = require_role(principal, Role.ADMIN)
         if not active and user_id == admin.user_id:
             raise Forbidden("不能停用自己的账号。", user_id=user_id)
-        self.accounts.set_active(user_id, active)
+        self.accounts.set_active(user_id, active, actor=admin.username)
 
     def tokens(self, principal: Principal | None, user_id: int) -> list[TokenRecord]:
         require_role(principal, Role.ADMIN)
@@ -76,16 +76,17 @@ class UserAdminService:
         return self.accounts.tokens_of(user_id)
 
     def revoke_token(self, principal: Principal | None, user_id: int, token_id: int) -> TokenRecord:
-        require_role(principal, Role.ADMIN)
+        admin = require_role(principal, Role.ADMIN)
         self.accounts.record(user_id)
-        return self.accounts.revoke_token_id(user_id, token_id)
+        return self.accounts.revoke_token_id(user_id, token_id, actor=admin.username)
 
     def own_tokens(self, principal: Principal | None) -> list[TokenRecord]:
         return self.accounts.tokens_of(require_login(principal).user_id)
 
     def revoke_own_token(self, principal: Principal | None, token_id: int) -> TokenRecord:
         """Another user's token id is answered like a missing one (404), so ids reveal nothing."""
-        return self.accounts.revoke_token_id(require_login(principal).user_id, token_id)
+        owner = require_login(principal)
+        return self.accounts.revoke_token_id(owner.user_id, token_id, actor=owner.username)
 
     def _enterprise_exists(self, uscc: str) -> bool:
         with self.engine.connect() as conn:

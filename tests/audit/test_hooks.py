@@ -1,0 +1,42 @@
+"""The pieces record their state-changing actions in the trail, in the change's own transaction."""
+
+from __future__ import annotations
+
+from qinqing import audit
+from qinqing.accounts.authz import Role
+from qinqing.accounts.service import AccountService
+
+PASSWORD = "correct-horse-battery-9"
+
+
+def _actions(engine, object_type, object_id):
+    return [(e.actor, e.action) for e in audit.trail(engine, object_type, object_id)]
+
+
+def test_user_changes_are_recorded(engine):
+    accounts = AccountService(engine)
+    user = accounts.create_user("Wang", PASSWORD, Role.OFFICER, "王", department="省工信厅", region_code="230000",
+                                actor="admin")
+    accounts.set_password(user.user_id, PASSWORD + "x", actor="admin")
+    issued = accounts.issue(user, "batch")
+    accounts.revoke_token_id(user.user_id, issued.record.id, actor="admin")
+    accounts.revoke_token_id(user.user_id, issued.record.id, actor="admin")  # again: nothing changes, nothing recorded
+    accounts.set_active(user.user_id, False, actor="admin")
+    accounts.set_active(user.user_id, True, actor="admin")
+    assert _actions(engine, "user", "wang") == [
+        ("admin", "user.create"), ("admin", "user.password_reset"), ("wang", "user.token_create"),
+        ("admin", "user.token_revoke"), ("admin", "user.deactivate"), ("admin", "user.activate"),
+    ]
+    deactivated, activated = audit.trail(engine, "user", "wang")[-2:]
+    assert deactivated.after_hash == activated.before_hash != activated.after_hash
+    assert audit.verify(engine).ok
+
+
+def test_a_refused_user_change_records_nothing(engine):
+    accounts = AccountService(engine)
+    accounts.create_user("wang", PASSWORD, Role.ADMIN)
+    try:
+        accounts.create_user("WANG", PASSWORD, Role.ADMIN)
+    except Exception:
+        pass
+    assert _actions(engine, "user", "wang") == [("system", "user.create")]
