@@ -1153,3 +1153,16 @@ def legal_hint(config: AppealsConfig, text: str) -> dict | None:
         if any(k in text for k in route.keywords):
             return {"route": route.route, "name": route.name}
     return None
+
+
+def ranking_for(service: AppealService, principal: Principal, start: datetime, end: datetime, *,
+                by: str = "department"):
+    """三率 rankings for supervisors, the desk and officers (who see every department's figures)."""
+    from qinqing.appeals.metrics import rankings
+
+    if principal.role is Role.ENTERPRISE:
+        raise AppealForbidden("三率排名仅限政府工作人员查看。")
+    if by not in ("department", "region"):
+        raise InvalidAppeal("排名维度应为 department（部门）或 region（地区）。", field="by")
+    with service.engine.connect() as connection:
+        return rankings(connection, service.config(connection), start, end, by=by, now=service.clock())
