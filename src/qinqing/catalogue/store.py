@@ -10,6 +10,7 @@ from decimal import Decimal
 from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine, RowMapping
 
+from qinqing import audit
 from qinqing.catalogue.admission import admission_problems
 from qinqing.catalogue.errors import CatalogueError, DraftChanged, PolicyInvalid, PolicyNotFound, PolicyOwnedElsewhere
 from qinqing.catalogue.parse import parse_policy
@@ -107,6 +108,7 @@ class CatalogueStore:
             current = conn.execute(
                 select(policies).where(policies.c.policy_id == policy.id).with_for_update()
             ).mappings().first()
+            before = _audit_state(conn, policy.id)
             if current is None:
                 version = 1
                 conn.execute(
@@ -126,6 +128,7 @@ class CatalogueStore:
                     update(policies).where(policies.c.policy_id == policy.id).values(draft_version=version, updated_at=now)
                 )
             conn.execute(insert(versions).values(**_version_values(policy, yaml_text, version, author, now)))
+            _audit(conn, "policy.save", author, policy.id, before)
         return self.get(policy.id)
 
     def publish(self, policy_id: str, *, expected_version: int | None = None, published_by: str = "catalogue-loader",
@@ -141,6 +144,7 @@ class CatalogueStore:
         admitted_policy(draft.yaml_text, policy_id)
         now = datetime.now(UTC)
         with self.engine.begin() as conn:
+            before = _audit_state(conn, policy_id)
             result = conn.execute(
                 update(policies)
                 .where(policies.c.policy_id == policy_id, policies.c.draft_version == draft.version)
@@ -151,6 +155,7 @@ class CatalogueStore:
             conn.execute(insert(publications).values(
                 policy_id=policy_id, version=draft.version, published_by=published_by, published_at=now,
                 over_budget=over_budget, reason=reason or None, approved_by=approved_by))
+            _audit(conn, "policy.publish", published_by, policy_id, before, reason=reason)
         return self.get(policy_id, published=True)
 
     def publications(self, policy_id: str) -> list[dict]:
@@ -169,6 +174,8 @@ class CatalogueStore:
                 conn.execute(insert(remit_approvals).values(
                     policy_id=policy_id, version=version, approved_by=approved_by, approved_at=datetime.now(UTC),
                     reason=reason))
+                _audit(conn, "policy.remit_approve", approved_by, policy_id, _audit_state(conn, policy_id),
+                       reason=reason)
 
     def remit_approval(self, policy_id: str, version: int) -> dict | None:
         """The supervisor's approval of that version, if any."""
@@ -245,6 +252,28 @@ def admitted_policy(yaml_text: str, filename: str = "<editor>") -> Policy:
 
 _ADMITTED: set[bytes] = set()  # sha256 of texts that passed admission in this process
 _ADMITTED_MAX = 100_000
+
+
+def _audit_state(conn: Connection, policy_id: str) -> dict | None:
+    """What the audit trail hashes of a policy: its owner, its draft and published versions and the
+    SHA-256 of their texts; None before it exists."""
+    row = conn.execute(select(policies.c.department, policies.c.draft_version, policies.c.published_version)
+                       .where(policies.c.policy_id == policy_id)).first()
+    if row is None:
+        return None
+    texts = dict(conn.execute(select(versions.c.version, versions.c.yaml_text).where(
+        versions.c.policy_id == policy_id, versions.c.version.in_([row.draft_version, row.published_version or 0]))).all())
+    digest = lambda v: hashlib.sha256(texts[v].encode("utf-8")).hexdigest() if v in texts else None  # noqa: E731
+    return {"department": row.department, "draft_version": row.draft_version, "draft_sha256": digest(row.draft_version),
+            "published_version": row.published_version, "published_sha256": digest(row.published_version)}
+
+
+def _audit(conn: Connection, action: str, actor: str, policy_id: str, before: dict | None, *,
+           reason: str | None = None) -> None:
+    """One row of the audit trail for this change of a policy, in its transaction (last, so the trail's
+    lock is held briefly); ``before`` is ``_audit_state`` read before the change."""
+    audit.record(conn, actor=actor, action=action, object_type="policy", object_id=policy_id, before=before,
+                 after=_audit_state(conn, policy_id), reason=reason)
 
 
 def _next_version(conn: Connection, policy_id: str) -> int:
