@@ -20,7 +20,7 @@ from qinqing.settings import Settings, get_settings
 from qinqing.web import errors
 from qinqing.web.deps import CSRF_FIELD, enforce_csrf
 from qinqing.web.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware, SessionMiddleware
-from qinqing.web.routes import admin, auth, editor, enterprises, pages, policies, supervision
+from qinqing.web.routes import admin, auth, editor, enterprises, open311, pages, policies, supervision
 from qinqing.web.services import build_services, labels
 
 HERE = Path(__file__).parent
@@ -104,6 +104,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_api_route("/api/docs", api_docs, methods=["GET"], include_in_schema=False)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.mount("/open311", open311.build(app))  # Open311 GeoReport v2 (its own errors and api_key, no CSRF)
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)
