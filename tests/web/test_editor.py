@@ -121,7 +121,16 @@ def test_with_a_results_store_publishing_rematches_the_policy(app, client_for, w
     officer = client_for("officer_hlj")
     headers = {"X-CSRF-Token": csrf_of(officer.get("/officer/policies").text)}
     assert officer.post("/api/officer/policies", json={"yaml": NEW_ABOVE_SCALE_BONUS}, headers=headers).status_code == 200
-    assert officer.post("/api/officer/policies/test-new-bonus/publish", headers=headers).status_code == 200
+    published = officer.post("/api/officer/policies/test-new-bonus/publish", headers=headers)
+    assert published.status_code == 200  # at once: the re-match is a job
+    progress = officer.get(published.json()["rematch_url"]).json()
+    assert progress["busy"] and progress["label"] == "重新匹配：排队中"
+    assert "test-new-bonus" not in {m.policy_id for m in services.results.matches_for(ELIGIBLE)}
+    ran = services.worker.run_until_idle()  # the in-process worker runs it (and the seed's publications)
+    progress = officer.get(published.json()["rematch_url"]).json()
+    assert not progress["busy"] and progress["jobs"][0]["status"] == "done" and progress["jobs"][0]["id"] in ran
+    assert progress["jobs"][0]["result"]["eligible"] >= 1 and progress["label"].startswith("重新匹配：已完成")
+    assert "匹配结果已更新" in officer.get("/officer/policies/test-new-bonus/edit").text
     assert {m.policy_id for m in services.results.matches_for(ELIGIBLE)} >= {"test-new-bonus"}
     after = enterprise.get("/api/my/matches").json()
     assert after["total_amount"] == "60.0000"

@@ -12,9 +12,11 @@ from sqlalchemy.engine import Connection, Engine, RowMapping
 
 from qinqing import audit
 from qinqing.catalogue.admission import admission_problems
+from qinqing.catalogue.events import PolicyPublished
 from qinqing.catalogue.errors import CatalogueError, DraftChanged, PolicyInvalid, PolicyNotFound, PolicyOwnedElsewhere
 from qinqing.catalogue.parse import parse_policy
 from qinqing.catalogue.tables import policies, publications, remit_approvals, versions
+from qinqing.events import emit
 from qinqing.rules.model import Policy
 
 
@@ -137,7 +139,8 @@ class CatalogueStore:
         compiler may have changed since it was saved). With ``expected_version``, the draft must
         still be that version (what the officer previewed is what goes live). Each publication is
         logged in ``catalogue_publications`` in the same transaction: who, which version, and the
-        reason given when it was published over budget."""
+        reason given when it was published over budget; the same transaction writes the
+        ``catalogue.policy_published`` event (re-matching it is a job, ``matching.service``)."""
         draft = self.get(policy_id)
         if expected_version is not None and draft.version != expected_version:
             raise DraftChanged(policy_id, expected_version, draft.version)
@@ -156,6 +159,8 @@ class CatalogueStore:
                 policy_id=policy_id, version=draft.version, published_by=published_by, published_at=now,
                 over_budget=over_budget, reason=reason or None, approved_by=approved_by))
             _audit(conn, "policy.publish", published_by, policy_id, before, reason=reason)
+            emit(conn, PolicyPublished(policy_id=policy_id, version=draft.version, published_by=published_by),
+                 actor=published_by)
         return self.get(policy_id, published=True)
 
     def publications(self, policy_id: str) -> list[dict]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from qinqing.cli import audit, catalogue, demo, match, policy, registry, run, web
+from qinqing.cli import audit, catalogue, demo, match, policy, registry, run, web, worker
 
 app = typer.Typer(
     name="qinqing",
@@ -24,5 +24,6 @@ match.register(app)
 run.register(app)
 web.register(app)
 demo.register(app)
+worker.register(app)
 
 __all__ = ["app"]

@@ -51,24 +51,40 @@ def _results(store: Path | None):
         opened.close()
 
 
-def _published(policy_id: str):
+@contextmanager
+def _matching(store: Path | None):
+    """The matching service on the configured database and the results store ``--store``."""
+    from qinqing.db import make_engine, migrate
+    from qinqing.matching.service import MatchingService
+    from qinqing.settings import get_settings
+
+    settings = get_settings()
+    migrate(settings.database_url)
+    settings = settings.model_copy(update={"results_dir": results_dir(store)})
+    with MatchingService(make_engine(settings.database_url), settings) as service:
+        yield service
+
+
+def _published(service, policy_id: str):
     """The published version of ``policy_id``; a usage error naming it when there is none."""
-    for p in published_catalogue(required=False):
-        if p.id == policy_id:
-            return p
-    raise typer.BadParameter(f"政策库中没有已发布的政策“{policy_id}”", param_hint="POLICY_ID")
+    from qinqing.catalogue.errors import PolicyNotFound
+
+    try:
+        return service.published_policy(policy_id)
+    except PolicyNotFound:
+        raise typer.BadParameter(f"政策库中没有已发布的政策“{policy_id}”", param_hint="POLICY_ID") from None
 
 
 def _draft(policy_id: str):
     """The current draft (the latest saved version) of ``policy_id`` in the catalogue."""
-    from qinqing.catalogue import CatalogueStore
     from qinqing.catalogue.errors import CatalogueError
     from qinqing.catalogue.parse import parse_policy
+    from qinqing.catalogue.service import CatalogueService
     from qinqing.db import make_engine, migrate
 
     migrate()
     try:
-        entry = CatalogueStore(make_engine()).get(policy_id)
+        entry = CatalogueService.from_engine(make_engine()).get(policy_id)
         return parse_policy(entry.yaml_text, policy_id)
     except CatalogueError as error:
         raise typer.BadParameter(error.message, param_hint="POLICY_ID") from None
@@ -81,10 +97,14 @@ def _report_refused(refused: dict[str, str]) -> None:
         console.print(f"[red]未参与匹配：政策 {escape(policy_id)} 无法编译：{escape(reason)}[/red]", highlight=False)
 
 
-def _enterprises(path: Path | None, usccs: list[str] | None = None):
-    from qinqing.cli.options import registry_table
+def _enterprises(service, path: Path | None, usccs: list[str] | None = None):
+    """The registry file ``--enterprises`` read by the service, or None: the service reads the database."""
+    from qinqing.cli.options import registry_file
 
-    return registry_table(path, usccs)
+    if path is None:
+        return None
+    with registry_file(path):
+        return service.registry_file(path, usccs)
 
 
 @run_app.command("full")
@@ -94,18 +114,16 @@ def full(store: Path | None = STORE, enterprises: Path | None = ENTERPRISES,
                                               help="Also match policies not valid on the reference date.")) -> None:
     """Full run: every published policy in force × every enterprise; the new run replaces the current
     results atomically. A policy that cannot be compiled is left out and named; the others are published."""
-    from qinqing.matching.run import full_run
-
     day, catalogue = reference_date(as_of), published_catalogue()
-    registry = _enterprises(enterprises)
-    with Progress(TextColumn("匹配中"), BarColumn(), TextColumn("{task.completed:,.0f}/{task.fields[pairs]} 对"),
-                  TimeElapsedColumn(), console=console) as bar:
+    with _matching(store) as matching, Progress(
+            TextColumn("匹配中"), BarColumn(), TextColumn("{task.completed:,.0f}/{task.fields[pairs]} 对"),
+            TimeElapsedColumn(), console=console) as bar:
+        registry = _enterprises(matching, enterprises)
         task = bar.add_task("match", total=None, pairs="?")
-        with _results(store) as results:
-            summary = full_run(catalogue, registry, results, day,
-                               progress=lambda done, total: bar.update(task, completed=done, total=total,
-                                                                       pairs=f"{total:,}"),
-                               engine=engine, include_expired=include_expired)
+        summary = matching.full_run(as_of=day, policies=catalogue, enterprises=registry, engine=engine,
+                                    include_expired=include_expired,
+                                    progress=lambda done, total: bar.update(task, completed=done, total=total,
+                                                                            pairs=f"{total:,}"))
     console.print(f"批次 {summary.run_id}：政策 {summary.policies} 项（跳过过期 {summary.skipped_expired} 项），"
                   f"企业 {summary.enterprises:,} 家，评估 {summary.pairs_evaluated:,} 对，符合 {summary.eligible:,}，"
                   f"待补充数据 {summary.unknown:,}，用时 {summary.seconds:.1f} 秒")
@@ -119,15 +137,17 @@ def enterprise(uscc: list[str] = typer.Argument(..., help="Unified social credit
                store: Path | None = STORE,
                enterprises: Path | None = ENTERPRISES, as_of: str | None = AS_OF) -> None:
     """Incremental run: re-match the given enterprises against every published policy."""
-    from qinqing.matching.run import compilable, rematch_enterprise
+    from qinqing.matching.run import compilable
 
     day = reference_date(as_of)
     # Compiled once, here: the plans go to the matcher as they are (policies out of force are skipped).
     plans, refused = compilable([p for p in published_catalogue() if p.valid_on(day)], day)
     _report_refused(refused)
-    table = _enterprises(enterprises, list(uscc))
-    with _results(store) as results:
-        s = rematch_enterprise(table, plans, results, day)
+    with _matching(store) as matching:
+        table = _enterprises(matching, enterprises, list(uscc))
+        if table is None:
+            table = matching.registry.table(list(uscc))
+        s = _no_run_yet(matching.rematch_enterprises(list(uscc), as_of=day, enterprises=table, plans=plans))
     console.print(f"已重新匹配企业 {table.num_rows} 家：符合 {s.eligible}，待补充数据 {s.unknown}，用时 {s.seconds:.3f} 秒")
 
 
@@ -135,12 +155,19 @@ def enterprise(uscc: list[str] = typer.Argument(..., help="Unified social credit
 def policy(policy_id: str = POLICY_ID, store: Path | None = STORE, enterprises: Path | None = ENTERPRISES,
            as_of: str | None = AS_OF) -> None:
     """Incremental run: re-match every enterprise against one published policy (new or changed)."""
-    from qinqing.matching.run import rematch_policy
-
-    day, p = reference_date(as_of), _published(policy_id)
-    with _results(store) as results:
-        s = rematch_policy(p, _enterprises(enterprises), results, day)
+    day = reference_date(as_of)
+    with _matching(store) as matching:
+        p = _published(matching, policy_id)
+        s = _no_run_yet(matching.rematch_policy(policy=p, as_of=day, enterprises=_enterprises(matching, enterprises)))
     console.print(f"已重新匹配政策 {p.id}：符合 {s.eligible}，待补充数据 {s.unknown}，用时 {s.seconds:.3f} 秒")
+
+
+def _no_run_yet(summary):
+    """An incremental run's summary; with no run in the store yet, say what to do and exit 1."""
+    if summary is None:
+        typer.echo("匹配结果库中还没有批次：请先运行 qinqing run full", err=True)
+        raise typer.Exit(1)
+    return summary
 
 
 def preview_command(policy_id: str = typer.Argument(None, help="Id of a policy in the catalogue: its current "
@@ -160,7 +187,8 @@ def preview_command(policy_id: str = typer.Argument(None, help="Id of a policy i
                                  param_hint="POLICY_ID")
     day = reference_date(as_of)
     p = _one_policy(draft_file) if draft_file is not None else _draft(policy_id)
-    r = pv.preview(p, _enterprises(enterprises), day)
+    with _matching(None) as matching:
+        r, _registry_size = matching.preview(p, as_of=day, enterprises=_enterprises(matching, enterprises))
     budget = f"（预算 {plain(r.budget)} 万元，占 {r.budget_share:.0%}）" if r.budget else ""
     console.print(f"政策 {r.policy_id}：范围内企业 {r.evaluated:,} 家，符合 {r.eligible:,}，待补充数据 {r.unknown:,}，"
                   f"预计金额 {plain(r.amount_total)} 万元{budget}")

@@ -18,7 +18,7 @@ class JobContext:
 
     ``resources`` are what the host process shares with its jobs (e.g. ``"results_dir"``, the matching
     results store's directory); ``attempt`` counts from 1, so a handler can tell a retry; ``scheduled_for``
-    is the slot of a scheduled job. ``progress(done, total, message)`` stores progress for the pages
+    is the slot of a scheduled job, ``emitted_at`` the time an event job's event was written. ``progress(done, total, message)`` stores progress for the pages
     (throttled; the last call always lands when the job ends)."""
 
     job_id: int
@@ -29,6 +29,7 @@ class JobContext:
     resources: Mapping[str, Any] = field(default_factory=dict)
     subject: str | None = None
     scheduled_for: datetime | None = None
+    emitted_at: datetime | None = None  # when the event of an event job was written (UTC)
     _report: Callable[[int, int | None, str | None], None] | None = None
 
     def progress(self, done: int, total: int | None = None, message: str | None = None) -> None:

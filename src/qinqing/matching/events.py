@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from qinqing.events import Event
 
@@ -17,6 +17,7 @@ class RunPublished(Event, type="matching.run_published"):
     policies: tuple[str, ...] = ()  # re-matched policies (kind policy)
     enterprises: tuple[str, ...] = ()  # re-matched USCCs (kind enterprise)
     pairs: int | None = None
+    catalogue_read_at: datetime | None = None  # a full run: when it read the published catalogue (UTC)
 
     @property
     def subject(self) -> str:

@@ -73,11 +73,19 @@ def api_preview(policy_id: str, services: ServicesDep, principal: CurrentPrincip
 @router.post("/api/officer/policies/{policy_id}/publish", tags=["officer"])
 def api_publish(policy_id: str, services: ServicesDep, principal: CurrentPrincipal,
                 body: PublishRequest | None = None) -> dict:
-    """Publish the current draft and re-match that policy. Over budget: 409 unless confirmed with a
-    reason; wider than the officer's remit: 403 unless a supervisor approved this version."""
+    """Publish the current draft; returns at once, and the re-match runs as a job whose progress
+    ``rematch_url`` gives. Over budget: 409 unless confirmed with a reason; wider than the officer's
+    remit: 403 unless a supervisor approved this version."""
     body = body or PublishRequest()
-    return _entry_json(services.editor.publish(principal, policy_id, services.today(), version=body.version,
-                                               confirm_over_budget=body.confirm_over_budget, reason=body.reason))
+    entry = services.editor.publish(principal, policy_id, services.today(), version=body.version,
+                                    confirm_over_budget=body.confirm_over_budget, reason=body.reason)
+    return {**_entry_json(entry), "rematch_url": f"/api/officer/policies/{policy_id}/rematch"}
+
+
+@router.get("/api/officer/policies/{policy_id}/rematch", tags=["officer"])
+def api_rematch(policy_id: str, services: ServicesDep, principal: CurrentPrincipal) -> dict:
+    """Progress of the policy's re-match jobs (newest first); ``busy`` until the latest has finished."""
+    return services.editor.rematch_jobs(principal, policy_id).as_json()
 
 
 @router.post("/api/supervisor/policies/{policy_id}/approve-remit", tags=["supervisor"])
@@ -95,11 +103,11 @@ def api_publications(policy_id: str, services: ServicesDep, principal: CurrentPr
 
 
 def _render_form(request: Request, form: PolicyForm, *, entry=None, problems=(), message: str = "",
-                 status_code: int = 200):
+                 status_code: int = 200, rematch=None):
     return request.app.state.templates.TemplateResponse(
         request, "editor.html",
         {"form": form, "entry": entry, "problems": list(problems), "message": message, "levels": LEVELS,
-         "modes": MODES},
+         "modes": MODES, "rematch": rematch},
         status_code=status_code,
     )
 
@@ -107,7 +115,12 @@ def _render_form(request: Request, form: PolicyForm, *, entry=None, problems=(),
 @router.get("/officer/policies", include_in_schema=False)
 def own_policies_page(request: Request, services: ServicesDep, principal: CurrentPrincipal):
     entries = services.editor.own_policies(principal)
-    return request.app.state.templates.TemplateResponse(request, "officer_policies.html", {"entries": entries})
+    published = request.query_params.get("published", "")
+    rematch = None
+    if published and any(e.policy_id == published for e in entries):
+        rematch = services.editor.rematch_jobs(principal, published)
+    return request.app.state.templates.TemplateResponse(request, "officer_policies.html",
+                                                        {"entries": entries, "rematch": rematch})
 
 
 @router.get("/officer/policies/new", include_in_schema=False)
@@ -122,7 +135,8 @@ def edit_policy_page(policy_id: str, request: Request, services: ServicesDep, pr
                      saved: str = ""):
     entry = services.editor.draft(principal, policy_id)
     form = PolicyForm.from_policy(parse_policy(entry.yaml_text, policy_id))
-    return _render_form(request, form, entry=entry, message="已保存草稿。" if saved else "")
+    return _render_form(request, form, entry=entry, message="已保存草稿。" if saved else "",
+                        rematch=services.editor.rematch_jobs(principal, policy_id))
 
 
 @router.post("/officer/policies", include_in_schema=False)

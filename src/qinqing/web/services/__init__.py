@@ -1,4 +1,6 @@
-"""The web layer's services: each checks authorisation and does the work; routes only translate HTTP."""
+"""The web layer's services: each checks who may act and shapes page data; the work is the pieces' services
+(``registry.service``, ``catalogue.service``, ``matching.service``, ``accounts.service``), the same the CLI
+and the jobs call. Routes only translate HTTP."""
 
 from __future__ import annotations
 
@@ -11,6 +13,11 @@ from sqlalchemy.engine import Engine
 
 from qinqing.accounts import AccountService
 from qinqing.catalogue import CatalogueStore
+from qinqing.catalogue.service import CatalogueService
+from qinqing.jobs.plugins import load_plugins
+from qinqing.jobs.runner import Worker
+from qinqing.matching.service import MatchingService
+from qinqing.registry.service import RegistryService
 from qinqing.settings import Settings
 from qinqing.web.services.editor import EditorService
 from qinqing.web.services.library import PolicyLibrary
@@ -25,7 +32,7 @@ class Services:
     settings: Settings
     engine: Engine
     accounts: AccountService
-    catalogue: CatalogueStore
+    catalogue: CatalogueService
     library: PolicyLibrary
     profiles: ProfileService
     matches: MatchService
@@ -33,6 +40,9 @@ class Services:
     supervision: SupervisionService
     users: UserAdminService
     results: Any | None
+    registry: RegistryService
+    matching: MatchingService
+    worker: Worker  # runs the jobs in this process when started (``qinqing serve`` single-process, tests)
 
     def today(self) -> date:
         return self.settings.today()
@@ -49,29 +59,21 @@ def open_results(root: str | Path | None) -> Any | None:
 
 def build_services(settings: Settings, engine: Engine, results_dir: str | Path | None = None) -> Services:
     accounts = AccountService.from_settings(engine, settings)
-    catalogue = CatalogueStore(engine)
-    library = PolicyLibrary(catalogue)
-    profiles = ProfileService(engine)
+    store = CatalogueStore(engine)
+    registry = RegistryService(engine)
     results = open_results(results_dir)
+    if results_dir:
+        settings = settings.model_copy(update={"results_dir": Path(results_dir)})
+    matching = MatchingService(engine, settings, results=results, catalogue=store, registry=registry)
+    catalogue = CatalogueService(store, estimator=matching)
+    library = PolicyLibrary(store)
+    profiles = ProfileService(engine)
     matches = MatchService(library, profiles, results)
-    editor = EditorService(engine, catalogue, on_publish=_rematcher(engine, results, settings))
+    load_plugins()
+    worker = Worker(engine, settings, resources={"results": results} if results is not None else {},
+                    poll_seconds=0.5)
+    editor = EditorService(catalogue, matching, on_publish=lambda _entry: worker.wake())
     supervision = SupervisionService(engine, library, results)
     users = UserAdminService(engine, accounts)
     return Services(settings, engine, accounts, catalogue, library, profiles, matches, editor, supervision, users,
-                    results)
-
-
-def _rematcher(engine: Engine, results: Any | None, settings: Settings):
-    """After publishing: re-match only that policy into the results store (when there is a store)."""
-    if results is None:
-        return None
-
-    def rematch(policy) -> None:
-        if results.current_run() is None:
-            return  # no run yet: the first full run will include the policy
-        from qinqing.matching.run import rematch_policy
-        from qinqing.registry.store import to_arrow
-
-        rematch_policy(policy, to_arrow(engine), results, settings.today())
-
-    return rematch
+                    results, registry, matching, worker)

@@ -1,4 +1,8 @@
-"""The officer's console: own department's policies, save drafts, preview the impact, publish and re-match."""
+"""The officer's console as pages see it: who may act (``accounts.authz``), and the preview's page data.
+
+The work is the pieces' services: ``catalogue.service.CatalogueService`` saves and publishes (remit and
+budget rules), ``matching.service.MatchingService`` previews; re-matching after publishing is a job
+(``matching.rematch_published``), whose progress ``rematch_jobs`` reads."""
 
 from __future__ import annotations
 
@@ -8,20 +12,14 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy.engine import Engine
-
+from qinqing import jobs
 from qinqing.accounts.authz import Principal, Role, require_policy_editor, require_role
-from qinqing.catalogue.errors import (
-    ApprovalReasonMissing,
-    DraftChanged,
-    OverBudgetUnconfirmed,
-    PolicyNotFound,
-    RemitExceeded,
-)
+from qinqing.catalogue.errors import PolicyNotFound
 from qinqing.catalogue.parse import parse_policy
-from qinqing.catalogue.remit import remit_problems
-from qinqing.catalogue.store import CatalogueStore, PolicyEntry
-from qinqing.rules.amounts import plain
+from qinqing.catalogue.service import CatalogueService, Remit
+from qinqing.catalogue.store import PolicyEntry
+from qinqing.events import recent
+from qinqing.matching.service import MatchingService
 from qinqing.rules.model import Policy
 
 SAMPLE_SIZE = 10
@@ -63,11 +61,12 @@ class PreviewView:
 
 
 class EditorService:
-    def __init__(self, engine: Engine, catalogue: CatalogueStore,
-                 on_publish: Callable[[Policy], Any] | None = None) -> None:
-        self.engine = engine
+    def __init__(self, catalogue: CatalogueService, matching: MatchingService,
+                 on_publish: Callable[[PolicyEntry], Any] | None = None) -> None:
         self.catalogue = catalogue
-        self.on_publish = on_publish
+        self.matching = matching
+        self.engine = matching.engine
+        self.on_publish = on_publish  # the in-process worker's wake-up, when there is one
 
     def own_policies(self, principal: Principal | None) -> list[PolicyEntry]:
         principal = require_role(principal, Role.OFFICER, Role.ADMIN)
@@ -91,45 +90,30 @@ class EditorService:
 
     def publish(self, principal: Principal | None, policy_id: str, as_of: date, *, version: int | None = None,
                 confirm_over_budget: bool = False, reason: str = "") -> PolicyEntry:
-        """Publish the current draft (``version``, when given, must still be it) and re-match it.
-
-        An officer publishes within the department's remit (``catalogue.remit``) unless a supervisor
-        approved that version; a draft whose preview is over budget needs ``confirm_over_budget``
-        and a reason, both kept in the publication log."""
+        """Publish the current draft (``CatalogueService.publish``: remit, budget, the publication log).
+        Returns at once: the re-match is a job (``rematch_jobs`` shows its progress)."""
         principal = require_policy_editor(principal, self._department(policy_id))
-        draft = self.catalogue.get(policy_id)
-        if version is not None and draft.version != version:
-            raise DraftChanged(policy_id, version, draft.version)
-        policy = parse_policy(draft.yaml_text, policy_id)
-        approved_by = None
-        if principal.role is Role.OFFICER:
-            problems = remit_problems(policy, principal.department, principal.region_code)
-            if problems:
-                approval = self.catalogue.remit_approval(policy_id, draft.version)
-                if approval is None:
-                    raise RemitExceeded(policy_id, problems)
-                approved_by = approval["approved_by"]
-        over_budget = False
-        if policy.budget is not None:
-            view = self.preview_policy(policy, as_of)
-            over_budget = view.over_budget
-            if over_budget and not (confirm_over_budget and reason.strip()):
-                raise OverBudgetUnconfirmed(policy_id, plain(view.amount_total), plain(view.budget))
-        entry = self.catalogue.publish(policy_id, expected_version=draft.version, published_by=principal.username,
-                                       over_budget=over_budget, reason=reason.strip() or None,
-                                       approved_by=approved_by)
+        remit = Remit(principal.department, principal.region_code) if principal.role is Role.OFFICER else None
+        entry = self.catalogue.publish(policy_id, as_of, published_by=principal.username, remit=remit,
+                                       version=version, confirm_over_budget=confirm_over_budget, reason=reason)
         if self.on_publish is not None:
-            self.on_publish(policy)
+            self.on_publish(entry)
         return entry
 
     def approve_remit(self, principal: Principal | None, policy_id: str, reason: str) -> PolicyEntry:
         """A supervisor approves the current draft of a policy wider than its officer's remit."""
         principal = require_role(principal, Role.SUPERVISOR, Role.ADMIN)
-        if not reason.strip():
-            raise ApprovalReasonMissing()
-        draft = self.catalogue.get(policy_id)
-        self.catalogue.approve_remit(policy_id, draft.version, approved_by=principal.username, reason=reason.strip())
-        return draft
+        return self.catalogue.approve_remit(policy_id, approved_by=principal.username, reason=reason)
+
+    def rematch_jobs(self, principal: Principal | None, policy_id: str, limit: int = 5) -> RematchView:
+        """The latest re-match jobs of a policy (newest first) and whether a publication still waits for one."""
+        require_policy_editor(principal, self._department(policy_id))
+        subject = f"policy:{policy_id}"
+        with self.engine.connect() as connection:
+            found = [j for j in jobs.jobs_for(connection, subject, limit=limit * 3)
+                     if j.name == "matching.rematch_published"][:limit]
+            waiting = any(e.dispatched_at is None for e in recent(connection, subject=subject, limit=5))
+        return RematchView(policy_id, found, waiting)
 
     def _department(self, policy_id: str) -> str:
         department = self.catalogue.department_of(policy_id)
@@ -138,16 +122,14 @@ class EditorService:
         return department
 
     def preview_policy(self, policy: Policy, as_of: date) -> PreviewView:
-        """The matching preview of ``policy`` over the whole registry; nothing is stored."""
-        from qinqing.matching.preview import preview, quantile_label, region_label, section_label, size_label
-        from qinqing.registry.store import to_arrow
+        """The matching preview of ``policy`` over the whole registry as page data; nothing is stored."""
+        from qinqing.matching.preview import quantile_label, region_label, section_label, size_label
 
-        enterprises = to_arrow(self.engine)
-        result = preview(policy, enterprises, as_of, sample_size=SAMPLE_SIZE)
+        result, registry_size = self.matching.preview(policy, as_of=as_of, sample_size=SAMPLE_SIZE)
         return PreviewView(
             policy_id=policy.id, eligible=result.eligible, unknown=result.unknown,
             # Enterprises outside the policy's scope are certainly ineligible, so they count here too.
-            ineligible=enterprises.num_rows - result.eligible - result.unknown,
+            ineligible=registry_size - result.eligible - result.unknown,
             amount_total=result.amount_total, budget=result.budget,
             by_region=[(region_label(r["key"]), int(r["eligible"])) for r in result.by_region if r["eligible"]],
             by_industry=[(section_label(r["key"]), int(r["eligible"])) for r in result.by_industry if r["eligible"]],
@@ -156,3 +138,38 @@ class EditorService:
             amount_bands=[(b["low"], b["high"], b["eligible"]) for b in result.amount_bands],
             sample=[{**s, "amount": str(s["amount"]) if s["amount"] is not None else None} for s in result.sample],
         )
+
+
+@dataclass(frozen=True)
+class RematchView:
+    """A policy's re-match jobs for the editor: the latest first; ``waiting`` while a publication has no job yet."""
+
+    policy_id: str
+    jobs: list[jobs.JobView]
+    waiting: bool
+
+    @property
+    def latest(self) -> jobs.JobView | None:
+        return self.jobs[0] if self.jobs else None
+
+    @property
+    def busy(self) -> bool:
+        return self.waiting or any(not j.finished for j in self.jobs)
+
+    @property
+    def label(self) -> str:
+        """One line for the page: 排队中 / 进行中 (n%) / 已完成 … / 失败 …"""
+        latest = self.latest
+        if self.waiting and (latest is None or latest.finished):
+            return "重新匹配：排队中"
+        if latest is None:
+            return ""
+        text = f"重新匹配：{latest.status_label}"
+        if latest.status == "running" and latest.percent is not None:
+            text += f"（{latest.percent}%）"
+        detail = latest.error if latest.status == "failed" else latest.message
+        return f"{text}。{detail}" if detail else text
+
+    def as_json(self) -> dict[str, Any]:
+        return {"policy_id": self.policy_id, "busy": self.busy, "waiting": self.waiting, "label": self.label,
+                "jobs": [j.as_json() for j in self.jobs]}

@@ -1,0 +1,46 @@
+"""What the registry does for the CLI, the web and the jobs: import files, read profiles, hand the
+registry to matching."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+from sqlalchemy.engine import Engine
+
+from qinqing.events import emit
+from qinqing.registry.events import EnterpriseChanged
+
+
+class RegistryService:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def table(self, usccs: Iterable[str] | None = None) -> pa.Table:
+        """The stored enterprises (all, or those in ``usccs``) as an Arrow table typed by the schema."""
+        from qinqing.registry.store import to_arrow
+
+        return to_arrow(self.engine, usccs)
+
+    def import_file(self, path: Path, *, as_of: date | None = None, progress: Any = None,
+                    changed: Iterable[str] | None = None) -> Any:
+        """Import a CSV / XLSX / Parquet file (``importer.import_file``: every bad row reported). With
+        ``changed`` (the USCCs an update touched), an ``EnterpriseChanged`` event re-matches them; a whole
+        new registry is matched by the next full run instead."""
+        from qinqing.registry.importer import import_file
+
+        result = import_file(path, self.engine, as_of=as_of, progress=progress)
+        if changed is not None:
+            self.changed(changed, source="import")
+        return result
+
+    def changed(self, usccs: Iterable[str], *, source: str) -> int | None:
+        """Record that these enterprises changed (their matches are redone by a job); the event's id."""
+        codes = tuple(dict.fromkeys(usccs))
+        if not codes:
+            return None
+        with self.engine.begin() as connection:
+            return emit(connection, EnterpriseChanged(usccs=codes, source=source))
