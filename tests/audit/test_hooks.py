@@ -40,3 +40,18 @@ def test_a_refused_user_change_records_nothing(engine):
     except Exception:
         pass
     assert _actions(engine, "user", "wang") == [("system", "user.create")]
+
+
+def test_a_registry_import_is_one_row_in_its_transaction(engine, tmp_path):
+    from qinqing.registry.importer import import_file
+
+    path = tmp_path / "企业.csv"
+    path.write_text("统一社会信用代码,企业名称,行政区划代码\n91330106MA27Q1A13M,杭州甲科技有限公司,330106\n"
+                    "not-a-code,乙,330106\n", encoding="utf-8")
+    result = import_file(path, engine, actor="officer:wang")
+    assert (result.stored, result.rejected) == (1, 1)
+    (row,) = audit.trail(engine, "registry", "enterprises")
+    assert (row.actor, row.action) == ("officer:wang", "registry.import")
+    assert row.after_hash == audit.state_hash({"file": "企业.csv", "read": 2, "stored": 1, "rejected": 1})
+    import_file(path, None)  # validating only records nothing
+    assert audit.head(engine)[0] == 1

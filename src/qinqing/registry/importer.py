@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from qinqing import audit
 from qinqing.registry.columns import ColumnMap, map_headers
 from qinqing.registry.fastpath import convert_column, suspect_rows
 from qinqing.registry.readers import BadRow, open_table
@@ -61,11 +62,14 @@ def import_file(
     batch_size: int = UPSERT_BATCH,
     progress: Progress | None = None,
     after_batch: Callable[[int], None] | None = None,
+    actor: str = "system:registry-import",
 ) -> ImportResult:
     """Validate every row of ``path`` and store the good ones (with ``engine=None``: validate only).
 
     ``after_batch`` is called with the number of rows stored so far after each batch is written
-    (inside the transaction). The report, when asked for, is written even if no row is bad.
+    (inside the transaction). The report, when asked for, is written even if no row is bad. A stored
+    import is one ``registry.import`` row of the audit trail (``actor``; the file and the counts), in
+    the import's transaction.
     """
     as_of = as_of or get_settings().today()
     progress = progress or Progress()
@@ -90,6 +94,9 @@ def import_file(
                     result.stored += len(batch)
                     if after_batch is not None:
                         after_batch(result.stored)
+                audit.record(connection, actor=actor, action="registry.import", object_type="registry",
+                             object_id="enterprises", after={"file": Path(path).name, "read": result.read,
+                                                             "stored": result.stored, "rejected": result.rejected})
     if report is not None:
         write_report(report, result.problems)
     return result
