@@ -23,6 +23,7 @@ ALLOWED: dict[str, set[str]] = {
     "rules": {"registry", "settings"},
     "catalogue": {"rules", "registry", "db", "settings", "events", "jobs"},
     "matching": {"rules", "registry", "catalogue", "db", "settings", "events", "jobs"},
+    "workflow": {"audit", "catalogue", "db", "errors", "events", "jobs", "matching", "registry", "rules", "settings"},
     "indices": {"registry", "matching", "db", "settings", "events", "jobs", "audit"},
     "appeals": {"accounts", "audit", "db", "errors", "events", "jobs", "registry", "search", "settings"},
     "web": {"appeals", "indices", "accounts", "catalogue", "db", "events", "jobs", "matching", "registry", "rules", "search", "settings"},
