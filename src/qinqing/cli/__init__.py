@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from qinqing.cli import audit, catalogue, demo, match, policy, registry, run, web, worker
+from qinqing.cli import audit, catalogue, demo, indices, match, policy, registry, run, web, worker
 
 app = typer.Typer(
     name="qinqing",
@@ -20,6 +20,7 @@ app.add_typer(registry.app, name="registry")
 app.add_typer(policy.app, name="policy")
 app.add_typer(catalogue.app, name="catalogue")
 app.add_typer(audit.app, name="audit")
+app.add_typer(indices.app, name="indices")
 match.register(app)
 run.register(app)
 web.register(app)
