@@ -39,7 +39,7 @@ from qinqing.matching.engines.kernel import count_policy, debruijn_table, emit_p
 from qinqing.matching.engines.plan import PolicyPlan, helpers, null_sql, plan_policies
 from qinqing.matching.pairs import (DECODED_SCHEMA, ENCODED_SCHEMA, FAILED, GUARDED_BITS, GUARDED_TARGETS, MISSING_BIT,
                                     SCHEMA_MASK, STATUS_NAMES, ConditionNames, EncodedPairs, int64_from_decimal)
-from qinqing.matching.scope import Scope, in_scope
+from qinqing.matching.scope import Scope
 
 EXPRS_PER_QUERY = 96  # wide enough to share a scan, narrow enough to keep plans small
 BATCH_ROWS = 1_000_000  # kept pairs per batch: ~30 MB of columns, small enough for malloc to reuse
@@ -123,12 +123,46 @@ class VectorisedMatcher:
     # -- one scope group ----------------------------------------------------------------------
     def _slice_sizes(self, con: duckdb.DuckDBPyConnection, relation: str,
                      keys: list[tuple[Scope, str]]) -> dict[tuple[Scope, str], int]:
-        """Rows in each scope, from one aggregate by (region, industry): scopes are tested per
-        distinct code pair (scope.in_scope, the same superset rule as scope_where), not per row."""
-        counts = con.execute(f"SELECT region_code, industry_code, count(*) FROM {relation} GROUP BY ALL").fetchall()
-        wanted = {"all": lambda r: True, "known": lambda r: r is not None, "regionless": lambda r: r is None}
-        return {(s, rows): sum(c for region, industry, c in counts if wanted[rows](region) and
-                               in_scope(s, region, industry)) for s, rows in keys}
+        """Rows in each scope (the progress total), from one aggregate by (region, industry) code pair.
+
+        The pairs are sorted by region, so a region prefix is one range of them (two binary searches);
+        an industry scope ORs one mask per distinct prefix, computed once over all pairs. Same
+        superset rule as scope_where and scope.in_scope: a missing code is in every scope."""
+        t = con.sql(f"SELECT region_code, industry_code, count(*) AS c FROM {relation} "
+                    "GROUP BY ALL ORDER BY region_code NULLS LAST, industry_code").to_arrow_table()
+        n = t.num_rows
+        counts = t.column("c").to_numpy().astype(np.int64)
+        known = n - t.column("region_code").null_count  # region codes first, then the rows without one
+        regions = np.array(t.column("region_code").slice(0, known).to_pylist(), dtype=str)
+        industry = t.column("industry_code")
+        no_industry = industry.is_null().to_numpy(zero_copy_only=False)
+        codes = np.array(industry.fill_null("").to_pylist(), dtype=str)
+        admitted: dict[str, np.ndarray] = {}  # industry prefix → pairs it admits (a missing code too)
+
+        def admits(prefixes: tuple[str, ...]) -> np.ndarray:
+            mask = no_industry.copy()
+            for prefix in prefixes:
+                if prefix not in admitted:
+                    admitted[prefix] = np.char.startswith(codes, prefix)
+                mask |= admitted[prefix]
+            return mask
+
+        def ranges(scope: Scope, rows: str) -> list[tuple[int, int]]:
+            if rows == "regionless":
+                return [(known, n)]
+            if scope.region_prefix:
+                prefix = scope.region_prefix
+                upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+                inside = (int(np.searchsorted(regions, prefix, "left")), int(np.searchsorted(regions, upper, "left")))
+                return [inside] if rows == "known" else [inside, (known, n)]
+            return [(0, known)] if rows == "known" else [(0, n)]
+
+        sizes = {}
+        for scope, rows in keys:
+            mask = admits(scope.industries) if scope.industries else None
+            sizes[(scope, rows)] = sum(int(counts[lo:hi].sum() if mask is None else counts[lo:hi][mask[lo:hi]].sum())
+                                       for lo, hi in ranges(scope, rows))
+        return sizes
 
     def _run_group(self, con: duckdb.DuckDBPyConnection, relation: str, scope: Scope, rows: str,
                    plans: list[PolicyPlan], all_pairs: bool, batch_rows: int) -> Iterator[MatchBatch]:
