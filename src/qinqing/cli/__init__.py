@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import typer
 
-from qinqing.cli import audit, catalogue, demo, indices, match, policy, registry, run, web, worker
+from qinqing.cli import appeals, audit, catalogue, demo, indices, match, policy, registry, run, web, worker
+from qinqing.cli.errors import QinqingGroup
 
 app = typer.Typer(
     name="qinqing",
@@ -15,12 +16,14 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=QinqingGroup,  # a QinqingError: its message and place, exit 1 (cli/errors.py)
 )
 app.add_typer(registry.app, name="registry")
 app.add_typer(policy.app, name="policy")
 app.add_typer(catalogue.app, name="catalogue")
 app.add_typer(audit.app, name="audit")
 app.add_typer(indices.app, name="indices")
+app.add_typer(appeals.app, name="appeals")
 match.register(app)
 run.register(app)
 web.register(app)
