@@ -125,15 +125,20 @@ def batch_from_all_pairs(table: pa.Table, *, keep_all: bool = False) -> _NamedBa
 
 def full_run(policies: Sequence[Any], enterprises: pa.Table, store: ResultStore, as_of: date,
              progress: Progress | None = None, *, engine: str = "vectorised", include_expired: bool = False,
-             note: str = "") -> RunSummary:
+             note: str = "", catalogue_revision: str | int | None = None) -> RunSummary:
     """Match everything and publish the result as the new current run (atomically).
 
     A policy that cannot be compiled is left out and named in ``RunSummary.refused``; the others
-    are matched and published (one bad policy never stops a province's run)."""
+    are matched and published (one bad policy never stops a province's run). The run records its
+    provenance: ``catalogue_revision``, each matched policy's ``version`` and plan ``digest`` (from the
+    plan, else from the policy of the same id) and a snapshot of ``enterprises`` (results/provenance.py)."""
+    from qinqing.matching.results import provenance_of
+
     started = time.perf_counter()
     active, skipped = select_policies(policies, as_of, include_expired)
     active, refused = compilable(active, as_of, engine)
-    writer = store.begin_run(as_of, engine, note, enterprises=_codes(enterprises))
+    provenance = provenance_of(active, enterprises, originals=policies, catalogue_revision=catalogue_revision)
+    writer = store.begin_run(as_of, engine, note, enterprises=_codes(enterprises), provenance=provenance)
     evaluated = eligible = unknown = 0
     try:
         for batch in match_batches(active, enterprises, as_of, engine=engine, progress=progress):
