@@ -21,6 +21,12 @@ class Settings(BaseSettings):
         default=Path("qinqing-results"),
         description="Directory of the matching results store (one DuckDB file per run).",
     )
+    results_keep: int = Field(
+        default=1, ge=1, le=1000,
+        description="Previous run files the results store keeps beside the current one (older ones are pruned "
+                    "after each publish; their counts stay in the run history). At least 1: push lists read "
+                    "the previous run.",
+    )
     reference_date: date | None = Field(
         default=None,
         description="The date 'today' for age_years and validity windows; the real date when unset.",
