@@ -97,6 +97,27 @@ def _report_refused(refused: dict[str, str]) -> None:
         console.print(f"[red]未参与匹配：政策 {escape(policy_id)} 无法编译：{escape(reason)}[/red]", highlight=False)
 
 
+def _published_plans(day) -> list:
+    """The published catalogue as the fast path's plans (matching.plans: each version compiled the first
+    time it is read, then kept in the database); versions that cannot be planned are named and left out."""
+    from qinqing.db import make_engine, migrate
+    from qinqing.matching.plans import published_plans
+    from qinqing.settings import get_settings
+
+    url = get_settings().database_url
+    migrate(url)
+    with Progress(TextColumn("读取已发布的政策"), BarColumn(), TextColumn("{task.completed:,.0f} 项"),
+                  TimeElapsedColumn(), console=console, transient=True) as bar:
+        task = bar.add_task("plans", total=None)
+        result = published_plans(make_engine(url), day,
+                                 progress=lambda done, total: bar.update(task, completed=done, total=total))
+    _report_refused(result.refused)
+    if not result.plans:
+        typer.echo("政策库中没有已发布的政策：请先用 qinqing catalogue load DIR 载入并发布政策文件", err=True)
+        raise typer.Exit(1)
+    return result.plans
+
+
 def _enterprises(service, path: Path | None, usccs: list[str] | None = None):
     """The registry file ``--enterprises`` read by the service, or None: the service reads the database."""
     from qinqing.cli.options import registry_file
@@ -114,7 +135,9 @@ def full(store: Path | None = STORE, enterprises: Path | None = ENTERPRISES,
                                               help="Also match policies not valid on the reference date.")) -> None:
     """Full run: every published policy in force × every enterprise; the new run replaces the current
     results atomically. A policy that cannot be compiled is left out and named; the others are published."""
-    day, catalogue = reference_date(as_of), published_catalogue()
+    day = reference_date(as_of)
+    # The fast path reads the stored plans (compiled once per version); the SQL engines compile policies.
+    catalogue = _published_plans(day) if engine == "vectorised" else published_catalogue()
     with _matching(store) as matching, Progress(
             TextColumn("匹配中"), BarColumn(), TextColumn("{task.completed:,.0f}/{task.fields[pairs]} 对"),
             TimeElapsedColumn(), console=console) as bar:
@@ -137,12 +160,11 @@ def enterprise(uscc: list[str] = typer.Argument(..., help="Unified social credit
                store: Path | None = STORE,
                enterprises: Path | None = ENTERPRISES, as_of: str | None = AS_OF) -> None:
     """Incremental run: re-match the given enterprises against every published policy."""
-    from qinqing.matching.run import compilable
+    from qinqing.matching.scope import is_active
 
     day = reference_date(as_of)
-    # Compiled once, here: the plans go to the matcher as they are (policies out of force are skipped).
-    plans, refused = compilable([p for p in published_catalogue() if p.valid_on(day)], day)
-    _report_refused(refused)
+    # The stored plans go to the matcher as they are (policies out of force are skipped).
+    plans = [p for p in _published_plans(day) if is_active(p, day)]
     with _matching(store) as matching:
         table = _enterprises(matching, enterprises, list(uscc))
         if table is None:
