@@ -138,7 +138,7 @@ class IndicesService:
         indicator_ids = list(result.raw.columns)
         for unit in result.units:
             tier = tiers.get(unit) if tiers else None
-            interval = intervals.loc[unit] if intervals is not None else None
+            interval = intervals.loc[unit] if intervals is not None and unit not in result.excluded_units else None
             rank = result.ranks.at[unit, root]
             unit_rows.append({
                 "run_id": run_id, "unit": unit, "name": result.names.get(unit, unit),
