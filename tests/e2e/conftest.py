@@ -70,6 +70,7 @@ def server(tmp_path_factory):
     _seed(url, directory / "results")
     app = create_app(Settings(database_url=url, secret_key="e2e-secret", reference_date=AS_OF,
                               results_dir=directory / "results"))
+    app.state.services.worker.start()  # the in-process job runner, as `qinqing serve` runs it
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -82,6 +83,7 @@ def server(tmp_path_factory):
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+    app.state.services.worker.stop()
 
 
 @pytest.fixture(scope="session")

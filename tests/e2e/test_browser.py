@@ -83,6 +83,9 @@ def test_officer_writes_checks_previews_and_publishes(page_for):
     screenshot(officer, "officer-preview")
     officer.click("#publish")
     officer.wait_for_selector("text=已发布 e2e-new-bonus")
+    officer.wait_for_selector("#rematch-done", timeout=60_000)  # the re-match job, polled by static/jobs.js
+    assert "已完成" in officer.text_content("#rematch-label")
+    screenshot(officer, "officer-rematch-done")
 
     enterprise = page_for("ent1")
     assert "新增规上企业追加奖励（演示）" in enterprise.text_content("main")

@@ -129,7 +129,7 @@ def test_with_a_results_store_publishing_rematches_the_policy(app, client_for, w
     ran = services.worker.run_until_idle()  # the in-process worker runs it (and the seed's publications)
     progress = officer.get(published.json()["rematch_url"]).json()
     assert not progress["busy"] and progress["jobs"][0]["status"] == "done" and progress["jobs"][0]["id"] in ran
-    assert progress["jobs"][0]["result"]["eligible"] >= 1 and progress["label"].startswith("重新匹配：已完成")
+    assert progress["jobs"][0]["result"]["eligible"] >= 1 and progress["label"].startswith("重新匹配已完成：符合")
     assert "匹配结果已更新" in officer.get("/officer/policies/test-new-bonus/edit").text
     assert {m.policy_id for m in services.results.matches_for(ELIGIBLE)} >= {"test-new-bonus"}
     after = enterprise.get("/api/my/matches").json()

@@ -50,11 +50,12 @@ def register(app: typer.Typer) -> None:
         registry_file = workdir / "registry.parquet"
         _generate(registry_file, n, seed, province)
         engine = _import(settings, registry_file)
-        catalogue = _publish_catalogue(engine, policies)
-        summary, store = _match(engine, catalogue, settings, reference)
-        logins = _accounts(engine, store)
-        _print_summary(engine, summary, logins, reference, time.perf_counter() - started)
-        store.close()
+        _publish_catalogue(engine, policies)
+        summary, matching = _match(engine, settings, reference)
+        with matching:
+            logins = _accounts(engine, matching.results)
+            _print_summary(matching.registry.size_classes(reference), summary, logins, reference,
+                           time.perf_counter() - started)
         if serve:
             _serve(settings, host, port)
 
@@ -110,13 +111,13 @@ def _generate(path: Path, n: int, seed: int, province: str) -> None:
 def _import(settings, path: Path):
     from qinqing.db import make_engine, migrate
     from qinqing.registry.importer import Progress as ImportProgress
-    from qinqing.registry.importer import import_file
+    from qinqing.registry.service import RegistryService
 
     migrate(settings.database_url)
     engine = make_engine(settings.database_url)
     with _progress() as bar:
         task = bar.add_task("导入企业库", total=None)
-        result = import_file(path, engine, as_of=settings.reference_date, progress=ImportProgress(
+        result = RegistryService(engine).import_file(path, as_of=settings.reference_date, progress=ImportProgress(
             start=lambda total: bar.update(task, total=total),
             advance=lambda rows: bar.advance(task, rows),
         ))
@@ -124,26 +125,21 @@ def _import(settings, path: Path):
     return engine
 
 
-def _publish_catalogue(engine, directory: Path) -> list:
-    from qinqing.catalogue import CatalogueStore
-    from qinqing.catalogue.load import load_directory
-    from qinqing.rules import parse_policy_text
+def _publish_catalogue(engine, directory: Path) -> None:
+    from qinqing.catalogue.service import CatalogueService
 
-    store = CatalogueStore(engine)
-    report = load_directory(store, directory)
+    report = CatalogueService.from_engine(engine).load_directory(directory)
     for path, error in report.errors.items():
         console.print(f"[red]政策文件有误，未发布：{path}：{error}[/red]")
     console.print(f"政策库：发布 {len(report.loaded)} 条政策，{len(report.errors)} 个文件有误")
-    return [parse_policy_text(entry.yaml_text, entry.policy_id) for entry in store.published()]
 
 
-def _match(engine, policies: list, settings, reference: date):
-    from qinqing.matching.results import ResultStore
-    from qinqing.matching.run import full_run
-    from qinqing.registry.store import to_arrow
+def _match(engine, settings, reference: date):
+    """A full run of the published catalogue; the service stays open for the accounts' sample enterprises.
+    (The catalogue's publications, read by this run, leave re-match jobs that find it included.)"""
+    from qinqing.matching.service import MatchingService
 
-    enterprises = to_arrow(engine)
-    store = ResultStore(settings.results_dir)
+    matching = MatchingService(engine, settings)
     with _progress() as bar:
         task = bar.add_task("政策匹配", total=None)
 
@@ -151,8 +147,8 @@ def _match(engine, policies: list, settings, reference: date):
             def __call__(self, done: int, total: int) -> None:
                 bar.update(task, completed=done, total=total)
 
-        summary = full_run(policies, enterprises, store, reference, progress=_Bar())
-    return summary, store
+        summary = matching.full_run(as_of=reference, progress=_Bar())
+    return summary, matching
 
 
 def _accounts(engine, store):
@@ -161,20 +157,7 @@ def _accounts(engine, store):
     return demo_seed(engine, results=store)
 
 
-def _size_classes(engine, reference: date) -> dict[str | None, int]:
-    import duckdb
-
-    from qinqing.registry.derived import derived_sql
-    from qinqing.registry.store import to_arrow
-
-    enterprises = to_arrow(engine)  # noqa: F841 (read by DuckDB by name)
-    size_class = derived_sql(reference)["size_class"].sql(dialect="duckdb")
-    rows = duckdb.sql(f"SELECT {size_class} AS size_class, count(*) FROM enterprises GROUP BY 1").fetchall()
-    return dict(rows)
-
-
-def _print_summary(engine, summary, logins, reference: date, seconds: float) -> None:
-    sizes = _size_classes(engine, reference)
+def _print_summary(sizes: dict, summary, logins, reference: date, seconds: float) -> None:
     table = Table(title="亲清 演示平台", show_header=False)
     table.add_row("基准日期", reference.isoformat())
     table.add_row("企业", f"{summary.enterprises:,}")

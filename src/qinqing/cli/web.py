@@ -17,6 +17,8 @@ def register(app: typer.Typer) -> None:
         results: str = typer.Option("", help="Matching results store directory (default: QINQING_RESULTS_DIR)."),
         workers: int = typer.Option(0, help="Worker processes (0: one per CPU core, at most 4)."),
         migrate: bool = typer.Option(True, help="Bring the database schema up to date first."),
+        jobs: bool = typer.Option(True, help="Run the job runner in this process (re-matching after publishing, "
+                                  "the nightly run); --no-jobs when `qinqing worker` runs apart."),
     ) -> None:
         """Serve the web platform (pages and /api) on the configured database (QINQING_DATABASE_URL)."""
         from qinqing.db import migrate as run_migrations
@@ -29,4 +31,4 @@ def register(app: typer.Typer) -> None:
         if migrate:
             run_migrations(settings.database_url)
         typer.echo(f"亲清 qinqing: http://{host}:{port}  (API: http://{host}:{port}/api/docs)")
-        run(settings, host, port, workers or None)
+        run(settings, host, port, workers or None, jobs=jobs)

@@ -31,7 +31,8 @@ from qinqing.registry.service import RegistryService
 from qinqing.settings import Settings
 
 Progress = Callable[[int, int | None, str | None], None]  # (done, total, message), as JobContext.progress
-READ_MARGIN = timedelta(seconds=10)  # a publication this close before a full run read the catalogue is redone
+READ_MARGIN = timedelta(seconds=2)  # a publication this close before a full run read the catalogue is redone
+# (its transaction may have committed after the read: the event's time is taken inside it)
 
 
 class MatchingService:
@@ -136,7 +137,7 @@ class MatchingService:
         table = enterprises if enterprises is not None else self.registry.table()
         report(1, 3, f"匹配 {table.num_rows:,} 家企业")
         summary = rematch_policy(policy, table, self.results, day)
-        report(3, 3, f"已重新匹配：符合 {summary.eligible:,} 家，待补充数据 {summary.unknown:,} 家")
+        report(3, 3, f"符合 {summary.eligible:,} 家，待补充数据 {summary.unknown:,} 家")
         self._published_run(RunPublished(run_id=summary.run_id, kind="policy", as_of=day, policies=(policy.id,),
                                          pairs=summary.pairs_evaluated))
         return summary
@@ -158,7 +159,7 @@ class MatchingService:
         table = enterprises if enterprises is not None else self.registry.table(list(usccs))
         report(0, 1, f"匹配 {table.num_rows:,} 家企业")
         summary = rematch_enterprise(table, plans, self.results, day)
-        report(1, 1, f"已重新匹配：符合 {summary.eligible:,}，待补充数据 {summary.unknown:,}")
+        report(1, 1, f"符合 {summary.eligible:,} 家，待补充数据 {summary.unknown:,} 家")
         self._published_run(RunPublished(run_id=summary.run_id, kind="enterprise", as_of=day,
                                          enterprises=tuple(table.column("uscc").to_pylist()),
                                          pairs=summary.pairs_evaluated))

@@ -25,6 +25,17 @@ class RegistryService:
 
         return to_arrow(self.engine, usccs)
 
+    def size_classes(self, as_of: date) -> dict[str | None, int]:
+        """How many stored enterprises are of each size class (大型 … 微型, None: unknown) on ``as_of``."""
+        import duckdb
+
+        from qinqing.registry.derived import derived_sql
+
+        con = duckdb.connect()
+        con.register("enterprises", self.table())
+        size_class = derived_sql(as_of)["size_class"].sql(dialect="duckdb")
+        return dict(con.execute(f"SELECT {size_class} AS size_class, count(*) FROM enterprises GROUP BY 1").fetchall())
+
     def import_file(self, path: Path, *, as_of: date | None = None, progress: Any = None,
                     changed: Iterable[str] | None = None) -> Any:
         """Import a CSV / XLSX / Parquet file (``importer.import_file``: every bad row reported). With

@@ -35,16 +35,45 @@ def worker_environment(settings: Settings) -> dict[str, str]:
 
 
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers: int | None = None,
-          log_level: str = "warning") -> None:
-    """Serve the platform for ``settings``; ``workers`` None: :func:`default_workers`."""
+          log_level: str = "warning", jobs: bool = True) -> None:
+    """Serve the platform for ``settings``; ``workers`` None: :func:`default_workers`.
+
+    With ``jobs`` the job runner (re-matching after publishing, scheduled runs, clocks) runs in this
+    process: on a thread beside the app, sharing its results store, or, with several web workers, on a
+    thread of the supervising process. Without it, run ``qinqing worker`` apart (as many as needed)."""
     import uvicorn
 
     workers = default_workers(settings) if workers is None or workers < 1 else workers
     if workers == 1:
         from qinqing.web.app import create_app
 
-        uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
+        app = create_app(settings)
+        runner = app.state.services.worker if jobs else None
+        if runner is not None:
+            runner.start()
+        try:
+            uvicorn.run(app, host=host, port=port, log_level=log_level)
+        finally:
+            if runner is not None:
+                runner.stop()
         return
-    os.environ.update(worker_environment(settings))
-    uvicorn.run("qinqing.web.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level=log_level)
+    runner = _own_worker(settings) if jobs else None
+    if runner is not None:
+        runner.start()
+    try:
+        os.environ.update(worker_environment(settings))
+        uvicorn.run("qinqing.web.app:create_app", factory=True, host=host, port=port, workers=workers,
+                    log_level=log_level)
+    finally:
+        if runner is not None:
+            runner.stop()
+
+
+def _own_worker(settings: Settings):
+    """A job runner with its own engine (its jobs open their own results store)."""
+    from qinqing.db import make_engine
+    from qinqing.jobs.plugins import load_plugins
+    from qinqing.jobs.runner import Worker
+
+    load_plugins()
+    return Worker(make_engine(settings.database_url), settings, poll_seconds=0.5)

@@ -158,17 +158,20 @@ class RematchView:
 
     @property
     def label(self) -> str:
-        """One line for the page: 排队中 / 进行中 (n%) / 已完成 … / 失败 …"""
+        """One line for the page: 排队中 / 进行中 (n%) / 已完成 / 失败, with the job's own words."""
         latest = self.latest
-        if self.waiting and (latest is None or latest.finished):
-            return "重新匹配：排队中"
-        if latest is None:
-            return ""
-        text = f"重新匹配：{latest.status_label}"
-        if latest.status == "running" and latest.percent is not None:
-            text += f"（{latest.percent}%）"
-        detail = latest.error if latest.status == "failed" else latest.message
-        return f"{text}。{detail}" if detail else text
+        if latest is None or (self.waiting and latest.finished):
+            return "重新匹配：排队中" if self.waiting else ""
+        if latest.status == "queued":
+            return f"重新匹配失败，稍后重试：{latest.error}" if latest.error else "重新匹配：排队中"
+        if latest.status == "running":
+            percent = f"（{latest.percent}%）" if latest.percent is not None else ""
+            return f"重新匹配进行中{percent}" + (f"：{latest.message}" if latest.message else "")
+        if latest.status == "done":
+            return "重新匹配已完成" + (f"：{latest.message}" if latest.message else "")
+        if latest.status == "failed":
+            return f"重新匹配失败：{latest.error or ''}".rstrip("：")
+        return f"重新匹配：{latest.status_label}"
 
     def as_json(self) -> dict[str, Any]:
         return {"policy_id": self.policy_id, "busy": self.busy, "waiting": self.waiting, "label": self.label,
