@@ -121,3 +121,28 @@ def test_migrated_columns_match_the_tables(engine) -> None:
     for table in tables.metadata.sorted_tables:
         reflected = {c["name"] for c in inspector.get_columns(table.name)}
         assert reflected == {c.name for c in table.columns}, table.name
+
+
+def test_monthly_job_computes_registered_indices_once(service, engine, monkeypatch) -> None:
+    import pandas as pd
+
+    from qinqing.indices import monthly
+    from qinqing.indices.sources import QUERIES, register_query
+
+    def rate(context, params):
+        assert context.period == "2025-02"
+        return pd.DataFrame({"unit": ["d1", "d2", "d3"], "value": [0.9, 0.5, 0.7], "sample": [30, 30, 30]})
+
+    names = ["appeals.response_rate", "appeals.resolution_rate", "appeals.satisfaction_rate",
+             "appeals.closed_on_time", "appeals.supervised_per_100"]
+    monkeypatch.setattr("qinqing.indices.sources.QUERIES", dict(QUERIES))
+    monkeypatch.setattr("qinqing.indices.monthly.QUERIES", __import__("qinqing.indices.sources",
+                                                                       fromlist=["QUERIES"]).QUERIES)
+    for name in names:
+        register_query(name, rate)
+    assert monthly.last_completed_month(date(2025, 3, 2)) == "2025-02"
+    assert monthly.last_completed_month(date(2025, 1, 5)) == "2024-12"
+    first = monthly.compute_month(service, "2025-02")
+    assert first["appeals_index"].startswith("computed") and first["kuaixiang"].startswith("skipped")
+    assert monthly.compute_month(service, "2025-02")["appeals_index"] == "already computed"
+    assert [r["unit"] for r in service.ranking(service.run("appeals_index", "2025-02")["id"])] == ["d1", "d3", "d2"]

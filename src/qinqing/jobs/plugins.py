@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 PLUGINS: tuple[str, ...] = (
     "qinqing.matching.service",
+    "qinqing.indices.monthly",
 )
 
 
