@@ -98,19 +98,14 @@ def _report_refused(refused: dict[str, str]) -> None:
 
 
 def _published_plans(day) -> list:
-    """The published catalogue as the fast path's plans (matching.plans: each version compiled the first
-    time it is read, then kept in the database); versions that cannot be planned are named and left out."""
-    from qinqing.db import make_engine, migrate
-    from qinqing.matching.plans import published_plans
-    from qinqing.settings import get_settings
-
-    url = get_settings().database_url
-    migrate(url)
-    with Progress(TextColumn("读取已发布的政策"), BarColumn(), TextColumn("{task.completed:,.0f} 项"),
-                  TimeElapsedColumn(), console=console, transient=True) as bar:
+    """The published catalogue as the fast path's plans (``MatchingService.published_plans``: each version
+    compiled the first time it is read, then kept); versions that cannot be planned are named and left out."""
+    with _matching(None) as matching, Progress(
+            TextColumn("读取已发布的政策"), BarColumn(), TextColumn("{task.completed:,.0f} 项"),
+            TimeElapsedColumn(), console=console, transient=True) as bar:
         task = bar.add_task("plans", total=None)
-        result = published_plans(make_engine(url), day,
-                                 progress=lambda done, total: bar.update(task, completed=done, total=total))
+        result = matching.published_plans(day, progress=lambda done, total: bar.update(task, completed=done,
+                                                                                        total=total))
     _report_refused(result.refused)
     if not result.plans:
         typer.echo("政策库中没有已发布的政策：请先用 qinqing catalogue load DIR 载入并发布政策文件", err=True)

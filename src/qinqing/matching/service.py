@@ -79,6 +79,14 @@ class MatchingService:
         """The published catalogue parsed, and the versions that no longer parse (by policy id)."""
         return self.catalogue.published_policies()
 
+    def published_plans(self, as_of: date, *, progress: Callable[[int, int], None] | None = None) -> Any:
+        """The published catalogue as the fast path's stored plans (``matching.plans.published_plans``:
+        each version compiled the first time it is read, then kept); ``PublishedPlans`` with the
+        versions that could not be planned."""
+        from qinqing.matching.plans import published_plans
+
+        return published_plans(self.engine, as_of, progress=progress)
+
     def published_policy(self, policy_id: str) -> Any:
         """The published version of ``policy_id`` parsed; ``PolicyNotFound`` when it has none."""
         from qinqing.catalogue.parse import parse_policy
@@ -113,11 +121,16 @@ class MatchingService:
 
         day = as_of or self.settings.today()
         read_at = datetime.now(UTC)
+        revision = None
         if policies is None:
-            policies, _ = self.published()
+            revision = "{}:{}".format(*self.catalogue.revision())
+            if engine == "vectorised":
+                policies = self.published_plans(day).plans
+            else:
+                policies, _ = self.published()
         table = enterprises if enterprises is not None else self.registry.table()
         summary = full_run(policies, table, self.results, day, progress=progress, engine=engine,
-                           include_expired=include_expired, note=note)
+                           include_expired=include_expired, note=note, catalogue_revision=revision)
         self._published_run(RunPublished(run_id=summary.run_id, kind="full", as_of=day, pairs=summary.pairs_evaluated,
                                          catalogue_read_at=read_at))
         return summary
@@ -147,15 +160,16 @@ class MatchingService:
                             progress: Progress | None = None) -> Any | None:
         """Re-match these enterprises (their stored rows, or ``enterprises``) against every published policy
         in force (or the compiled ``plans``); None when there is no run yet."""
-        from qinqing.matching.run import compilable, rematch_enterprise
+        from qinqing.matching.run import rematch_enterprise
 
         report = progress or _silent
         if self.results.current_run() is None:
             return None
         day = as_of or self.settings.today()
         if plans is None:
-            policies, _ = self.published()
-            plans, _ = compilable([p for p in policies if p.valid_on(day)], day)
+            from qinqing.matching.scope import is_active
+
+            plans = [p for p in self.published_plans(day).plans if is_active(p, day)]
         table = enterprises if enterprises is not None else self.registry.table(list(usccs))
         report(0, 1, f"匹配 {table.num_rows:,} 家企业")
         summary = rematch_enterprise(table, plans, self.results, day)
