@@ -131,6 +131,12 @@ def test_with_a_results_store_publishing_rematches_the_policy(app, client_for, w
     assert not progress["busy"] and progress["jobs"][0]["status"] == "done" and progress["jobs"][0]["id"] in ran
     assert progress["jobs"][0]["result"]["eligible"] >= 1 and progress["label"].startswith("重新匹配已完成：符合")
     assert "匹配结果已更新" in officer.get("/officer/policies/test-new-bonus/edit").text
+    job = progress["jobs"][0]
+    assert officer.get(f"/api/jobs/{job['id']}").json()["status"] == "done"
+    assert client_for("supervisor").get(f"/api/jobs/{job['id']}").json()["id"] == job["id"]
+    assert client_for("officer_zj").get(f"/api/jobs/{job['id']}").status_code == 403  # another department's
+    assert officer.get("/api/jobs/999999").status_code == 404
+    assert enterprise.get(f"/api/jobs/{job['id']}").status_code == 403
     assert {m.policy_id for m in services.results.matches_for(ELIGIBLE)} >= {"test-new-bonus"}
     after = enterprise.get("/api/my/matches").json()
     assert after["total_amount"] == "60.0000"

@@ -88,6 +88,12 @@ def api_rematch(policy_id: str, services: ServicesDep, principal: CurrentPrincip
     return services.editor.rematch_jobs(principal, policy_id).as_json()
 
 
+@router.get("/api/jobs/{job_id}", tags=["officer"])
+def api_job(job_id: int, services: ServicesDep, principal: CurrentPrincipal) -> dict:
+    """One background job (a re-match, a scheduled run, a clock): state, attempts, progress, result."""
+    return services.editor.job(principal, job_id).as_json()
+
+
 @router.post("/api/supervisor/policies/{policy_id}/approve-remit", tags=["supervisor"])
 def api_approve_remit(policy_id: str, body: Approval, services: ServicesDep, principal: CurrentPrincipal) -> dict:
     """A supervisor approves the current draft of a policy wider than its officer's remit."""

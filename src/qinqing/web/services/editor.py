@@ -115,6 +115,23 @@ class EditorService:
             waiting = any(e.dispatched_at is None for e in recent(connection, subject=subject, limit=5))
         return RematchView(policy_id, found, waiting)
 
+    def job(self, principal: Principal | None, job_id: int) -> jobs.JobView:
+        """One job with its progress: an officer sees those about the department's policies, a supervisor
+        or an admin every job."""
+        from qinqing.jobs.errors import JobNotFound
+
+        principal = require_role(principal, Role.OFFICER, Role.SUPERVISOR, Role.ADMIN)
+        with self.engine.connect() as connection:
+            found = jobs.get_job(connection, job_id)
+        if found is None:
+            raise JobNotFound(job_id)
+        if principal.role is Role.OFFICER:
+            subject = found.subject or ""
+            if not subject.startswith("policy:"):
+                raise JobNotFound(job_id)  # not the officer's to see: as if it did not exist
+            require_policy_editor(principal, self._department(subject.removeprefix("policy:")))
+        return found
+
     def _department(self, policy_id: str) -> str:
         department = self.catalogue.department_of(policy_id)
         if department is None:
