@@ -22,15 +22,24 @@ from qinqing.matching.results.history import RunHistory
 from qinqing.matching.results.incremental import ScopeOf
 from qinqing.matching.results.provenance import policy_versions, provenance_of, registry_snapshot
 from qinqing.matching.results.schema import (
-    COUNT_SCHEMA, FORMAT_VERSION, KEPT_STATUSES, MATCH_SCHEMA, Match, PolicyCount, PolicyVersion, RegionCount,
-    RunInfo, RunProvenance, RunRecord,
+    COUNT_SCHEMA,
+    FORMAT_VERSION,
+    KEPT_STATUSES,
+    MATCH_SCHEMA,
+    Match,
+    PolicyCount,
+    PolicyVersion,
+    RegionCount,
+    RunInfo,
+    RunProvenance,
+    RunRecord,
 )
-from qinqing.matching.results.store import DEFAULT_KEEP, ResultStore, new_run_id
+from qinqing.matching.results.store import ResultStore, new_run_id
 from qinqing.matching.results.turns import IDLE_SECONDS, WAIT_SECONDS
 from qinqing.matching.results.writer import WRITER_MEMORY, RunWriter
 
 __all__ = [
-    "COUNT_SCHEMA", "DEFAULT_KEEP", "FORMAT_VERSION", "IDLE_SECONDS", "KEPT_STATUSES", "MATCH_SCHEMA", "WAIT_SECONDS",
+    "COUNT_SCHEMA", "FORMAT_VERSION", "IDLE_SECONDS", "KEPT_STATUSES", "MATCH_SCHEMA", "WAIT_SECONDS",
     "WRITER_MEMORY", "Match", "NoRun", "PolicyCount", "PolicyVersion", "RegionCount", "ResultStore", "RunHistory",
     "RunInfo", "RunNotFound", "RunProvenance", "RunRecord", "RunWriter", "ScopeOf", "StoreBusy", "StoreError",
     "new_run_id", "policy_versions", "provenance_of", "registry_snapshot",

@@ -19,7 +19,7 @@ class StoreError(QinqingError, RuntimeError):
     code = "matching.results_unavailable"
     status = 503
     default_message = "匹配结果暂时无法读取，请稍后再试。"
-    retry_after = 30
+    retry_after: int | None = 30
 
 
 class NoRun(StoreError):

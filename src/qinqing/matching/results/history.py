@@ -16,7 +16,12 @@ from decimal import Decimal
 from sqlalchemy import Engine, delete, insert, select
 
 from qinqing.matching.results.schema import (
-    PolicyCount, PolicyVersion, RegionCount, RunInfo, RunProvenance, RunRecord,
+    PolicyCount,
+    PolicyVersion,
+    RegionCount,
+    RunInfo,
+    RunProvenance,
+    RunRecord,
 )
 from qinqing.matching.results.tables import run_policies, run_regions, runs
 
@@ -75,14 +80,16 @@ class RunHistory:
                                        .order_by(run_policies.c.policy_id)).mappings().all()
             region_rows = conn.execute(select(run_regions).where(run_regions.c.run_id == run_id)
                                        .order_by(run_regions.c.region_code)).mappings().all()
-        info = RunInfo(row["run_id"], row["as_of"], row["engine"], row["started_at"], row["finished_at"],
+        info = RunInfo(row["run_id"], row["as_of"], row["engine"], _local(row["started_at"]), _local(row["finished_at"]),
                        row["policies"], row["enterprises"], row["pairs_evaluated"], row["note"])
         provenance = RunProvenance(row["catalogue_revision"],
                                    tuple(PolicyVersion(p["policy_id"], p["version"], p["plan_hash"])
                                          for p in policy_rows if p["version"] is not None or p["plan_hash"]),
                                    row["registry_rows"], row["registry_hash"], row["format_version"],
                                    tuple(json.loads(row["fields"])))
-        return RunRecord(info, provenance, row["published_at"],
+        published = row["published_at"]
+        published = published if published.tzinfo is not None else published.replace(tzinfo=UTC)  # SQLite: naive UTC
+        return RunRecord(info, provenance, published,
                          {p["policy_id"]: PolicyCount(p["policy_id"], p["eligible"], p["unknown"], p["ineligible"],
                                                       _decimal(p["amount_total"])) for p in policy_rows},
                          [RegionCount(r["region_code"], r["registered"], r["enterprises"], r["eligible"],
@@ -100,6 +107,11 @@ class RunHistory:
 
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.astimezone()
+
+
+def _local(moment: datetime) -> datetime:
+    """A run's own times are naive local times (as in its file); a database may hand them back aware."""
+    return moment.astimezone().replace(tzinfo=None) if moment.tzinfo is not None else moment
 
 
 def _decimal(value: object) -> Decimal:

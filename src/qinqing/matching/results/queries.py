@@ -15,8 +15,17 @@ import pyarrow as pa
 
 from qinqing.matching.pairs import FIELD_NAMES
 from qinqing.matching.results.schema import (
-    STATUS_SQL, Match, PolicyCount, PolicyVersion, RegionCount, RunProvenance, decode_missing_sql, decode_sql,
-    match_from_row, region_counts_sql, word_columns,
+    STATUS_SQL,
+    Match,
+    PolicyCount,
+    PolicyVersion,
+    RegionCount,
+    RunProvenance,
+    decode_missing_sql,
+    decode_sql,
+    match_from_row,
+    region_counts_sql,
+    word_columns,
 )
 
 LIST_COLUMNS = "e.uscc, p.policy_id, {status}[m.status + 1] AS status, m.amount, {missing} AS missing, " \
@@ -34,10 +43,10 @@ def run_fields(con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
     if "missing_fields" in _tables(con):
         return tuple(r[0] for r in con.execute("SELECT name FROM missing_fields ORDER BY bit").fetchall())
     view = con.execute("SELECT sql FROM duckdb_views() WHERE view_name = 'matches' AND NOT internal").fetchall()
-    found = re.search(r"list_filter\(\[([^\]]*)\]", view[0][0]) if view else None
+    found = re.search(r"list_filter\((?:\[|list_value\()((?:\s*'(?:[^']|'')*'\s*,?)*)", view[0][0]) if view else None
     if found is None:
         return FIELD_NAMES
-    return tuple(name.strip().strip("'") for name in found.group(1).split(","))
+    return tuple(n.replace("''", "'") for n in re.findall(r"'((?:[^']|'')*)'", found.group(1)))
 
 
 def provenance(con: duckdb.DuckDBPyConnection, fields: Sequence[str]) -> RunProvenance:

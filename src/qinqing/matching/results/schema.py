@@ -108,7 +108,8 @@ class RunProvenance:
 
     ``policies`` takes ``PolicyVersion``s or ``(policy_id, version, plan_hash)`` tuples. ``fields`` is the
     table the run's ``missing`` masks are encoded with (bit i ↔ ``fields[i]``): ``pairs.FIELD_NAMES``, the
-    schema order the engines fold their masks to. ``format_version`` must be the store's."""
+    schema order the engines fold their masks to. A run is written in the store's ``format_version``; a
+    format-1 run read back has only its field table."""
 
     catalogue_revision: str | None = None
     policies: tuple[PolicyVersion, ...] = ()
@@ -125,8 +126,8 @@ class RunProvenance:
             object.__setattr__(self, "catalogue_revision", str(self.catalogue_revision))
         if len(set(self.fields)) != len(self.fields):
             raise ValueError("missing-mask field table names a field twice")
-        if self.format_version != FORMAT_VERSION:
-            raise ValueError(f"this store writes results format {FORMAT_VERSION}, not {self.format_version}")
+        if not 1 <= self.format_version <= FORMAT_VERSION:
+            raise ValueError(f"unknown results format {self.format_version} (this store knows 1 to {FORMAT_VERSION})")
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,11 @@ from qinqing.matching.results import incremental, queries
 from qinqing.matching.results.errors import RunNotFound
 from qinqing.matching.results.layout import Layout
 from qinqing.matching.results.schema import (
-    Match, PolicyCount, RegionCount, RunInfo, RunProvenance,
+    Match,
+    PolicyCount,
+    RegionCount,
+    RunInfo,
+    RunProvenance,
 )
 from qinqing.matching.results.turns import Turns
 from qinqing.matching.results.writer import RunWriter
@@ -34,7 +38,6 @@ if TYPE_CHECKING:
     from qinqing.settings import Settings
 
 T = TypeVar("T")
-DEFAULT_KEEP = 1  # previous runs kept beside the current one (QINQING_RESULTS_KEEP)
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -47,10 +50,15 @@ def new_run_id(now: datetime | None = None) -> str:
 
 class ResultStore:
     """Results of matching runs under ``root`` (layout.py); ``history`` records every published run in the
-    database; ``keep`` previous run files are kept beside the current one (the pruning rule, layout.py)."""
+    database; ``keep`` previous run files are kept beside the current one (the pruning rule, layout.py;
+    QINQING_RESULTS_KEEP when not given)."""
 
     def __init__(self, root: str | os.PathLike[str], *, history: RunHistory | None = None,
-                 keep: int = DEFAULT_KEEP) -> None:
+                 keep: int | None = None) -> None:
+        if keep is None:
+            from qinqing.settings import get_settings
+
+            keep = get_settings().results_keep
         if keep < 1:
             raise ValueError("keep must be at least 1: push lists read the previous run")
         self.layout = Layout(root)
@@ -71,8 +79,7 @@ class ResultStore:
 
         settings = settings or get_settings()
         engine = engine if engine is not None else make_engine(settings.database_url)
-        return cls(settings.results_dir, history=RunHistory(engine),
-                   keep=getattr(settings, "results_keep", DEFAULT_KEEP))
+        return cls(settings.results_dir, history=RunHistory(engine), keep=settings.results_keep)
 
     # -- runs -------------------------------------------------------------------------------
     def current_run(self) -> RunInfo | None:

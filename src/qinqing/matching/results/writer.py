@@ -19,8 +19,20 @@ import pyarrow as pa
 from qinqing.matching.pairs import EncodedPairs
 from qinqing.matching.results.layout import LIVE_WRITERS
 from qinqing.matching.results.schema import (
-    COUNT_SCHEMA, FORMAT_VERSION, MATCH_SCHEMA, STATUS_SQL, PolicyCount, RegionCount, RunInfo, RunProvenance,
-    conform, encode_missing_sql, matches_view, region_counts_sql, run_ddl, word_columns,
+    COUNT_SCHEMA,
+    FORMAT_VERSION,
+    MATCH_SCHEMA,
+    STATUS_SQL,
+    PolicyCount,
+    RegionCount,
+    RunInfo,
+    RunProvenance,
+    conform,
+    encode_missing_sql,
+    matches_view,
+    region_counts_sql,
+    run_ddl,
+    word_columns,
 )
 from qinqing.matching.spill import RangeSpill
 

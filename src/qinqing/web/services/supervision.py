@@ -133,19 +133,19 @@ class SupervisionService:
         with self._lock:
             if version is not None and self._cached is not None and self._cached[0] == version:
                 return self._cached[1]
-        overview = self._compute()
+        overview = self._compute(self.results)
         if version is not None:
             with self._lock:
                 self._cached = (version, overview)
         return overview
 
-    def _compute(self) -> Overview:
-        run = self.results.current_run()
+    def _compute(self, results: Any) -> Overview:
+        run = results.current_run()
         if run is None:
             return Overview(None, None)
         items = {i.policy.id: i.policy for i in self.library.items()}
         policies = []
-        for policy_id, count in self.results.counts_by_policy(run.run_id).items():
+        for policy_id, count in results.counts_by_policy(run.run_id).items():
             policy = items.get(policy_id)
             policies.append(PolicyReach(
                 policy_id, policy.title if policy else policy_id, policy.issuer if policy else "",
@@ -153,12 +153,13 @@ class SupervisionService:
                 policy.budget if policy else None,
             ))
         policies.sort(key=lambda p: (-p.amount_total, -p.eligible, p.policy_id))
-        return Overview(run.run_id, run.as_of.isoformat(), policies, self._regions(run.run_id))
+        return Overview(run.run_id, run.as_of.isoformat(), policies, self._regions(results, run.run_id))
 
-    def _regions(self, run_id: str) -> list[RegionReach]:
+    @staticmethod
+    def _regions(results: Any, run_id: str) -> list[RegionReach]:
         """Per city: the run's per-region counts (the codes the run scoped its enterprises by) summed."""
         totals: dict[str | None, list] = {}
-        for region in self.results.counts_by_region(run_id):
+        for region in results.counts_by_region(run_id):
             if not region.enterprises:
                 continue
             entry = totals.setdefault(city_of(region.region_code), [0, Decimal(0)])
