@@ -14,6 +14,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -1088,13 +1089,14 @@ class AppealService:
 
 # --- helpers ---------------------------------------------------------------------------------------------
 
-_PARSED: dict[int, AppealsConfig] = {}
+@lru_cache(maxsize=16)
+def _parsed_text(text: str) -> AppealsConfig:
+    return parse_config(text)
 
 
 def _parsed(revision: int, text: str) -> AppealsConfig:
-    if revision not in _PARSED:
-        _PARSED[revision] = parse_config(text)
-    return _PARSED[revision]
+    """Parsed once per text (keyed by the text itself: revision ids repeat across databases)."""
+    return _parsed_text(text)
 
 
 def _validated(data: AppealInput | dict) -> AppealInput:
