@@ -14,6 +14,7 @@ from collections.abc import Iterable
 PLUGINS: tuple[str, ...] = (
     "qinqing.matching.service",
     "qinqing.indices.monthly",
+    "qinqing.appeals.clocks",
 )
 
 
