@@ -91,9 +91,6 @@ class IndicesService:
             inputs = gather(system, period, base_dir=base_dir, data=data, engine=self.engine, options=options,
                             previous=self._previous_raw(previous) if previous else None)
         result = compute(system, inputs)
-        intervals = None
-        if uncertainty and system.uncertainty is not None and len(result.units) > 1:
-            intervals = monte_carlo(system, inputs).summary()
         root = result.root
         ranks = result.ranks[root]
         scores = result.scores[root]
@@ -107,6 +104,10 @@ class IndicesService:
             for column in result.ranks.columns:
                 result.ranks[column] = ranks_of(result.scores[column].to_numpy(), mask)
             ranks = result.ranks[root]
+        intervals = None
+        if uncertainty and system.uncertainty is not None and len(result.units) > 1:
+            small = {u for u in result.units if samples is not None and u in result.excluded_units}
+            intervals = monte_carlo(system, inputs, exclude=small).summary()
         tiers = {}
         if system.tiers is not None:
             prior = self._tiers_of(previous) if previous else {}

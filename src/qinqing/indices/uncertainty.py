@@ -61,14 +61,17 @@ def _combinations(spec: Uncertainty) -> list[tuple[str, str]]:
     return valid or [("configured", "configured")]
 
 
-def monte_carlo(system: System, inputs: Inputs, spec: Uncertainty | None = None) -> MonteCarlo:
+def monte_carlo(system: System, inputs: Inputs, spec: Uncertainty | None = None, *,
+                exclude: set[str] | frozenset[str] = frozenset()) -> MonteCarlo:
+    """``exclude``: units scored but not ranked (e.g. under the tiers' minimum sample)."""
     spec = spec or system.uncertainty or Uncertainty()
     prepared = prepare(system, inputs)
+    ranked = prepared.scored & np.array([u not in exclude for u in prepared.units])
     scorer = Scorer(system, prepared)
     rng = np.random.default_rng(spec.seed)
     nodes = _nodes_with_choices(system)
     combos = _combinations(spec)
-    nominal = ranks_of(scorer.overall(), prepared.scored)
+    nominal = ranks_of(scorer.overall(), ranked)
     ranks = np.empty((spec.runs, len(prepared.units)))
     scores = np.empty_like(ranks)
     for run in range(spec.runs):
@@ -76,7 +79,7 @@ def monte_carlo(system: System, inputs: Inputs, spec: Uncertainty | None = None)
         normaliser, aggregator = combos[int(rng.integers(len(combos)))]
         overall = scorer.overall(normaliser=normaliser, aggregator=aggregator, weight_factors=factors)
         scores[run] = overall
-        ranks[run] = ranks_of(overall, prepared.scored)
+        ranks[run] = ranks_of(overall, ranked)
     return MonteCarlo(runs=spec.runs, seed=spec.seed, interval=spec.interval, ranks=ranks, scores=scores,
                       units=prepared.units, nominal_rank=nominal)
 
