@@ -20,12 +20,15 @@ from qinqing.settings import Settings, get_settings
 from qinqing.web import errors
 from qinqing.web.deps import CSRF_FIELD, enforce_csrf
 from qinqing.web.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware, SessionMiddleware
-from qinqing.web.routes import admin, appeals, auth, editor, enterprises, open311, pages, policies, supervision
+from qinqing.web.routes import (
+    admin, appeals, auth, editor, enterprises, indices,
+    open311, pages, policies, supervision,
+)
 from qinqing.web.services import build_services, labels
 
 HERE = Path(__file__).parent
 ROUTERS = (auth.router, pages.router, policies.router, enterprises.router, editor.router, supervision.router,
-           admin.router, appeals.router)
+           admin.router, appeals.router, indices.router)
 OPENAPI_URL = "/api/openapi.json"
 SWAGGER_UI = "/static/vendor/swagger-ui"
 # FastAPI's own page loads Swagger UI from a CDN (blank on an intranet) and starts it with an inline
