@@ -21,14 +21,14 @@ from qinqing.web import errors
 from qinqing.web.deps import CSRF_FIELD, enforce_csrf
 from qinqing.web.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware, SessionMiddleware
 from qinqing.web.routes import (
-    admin, appeals, auth, editor, enterprises, indices,
-    open311, pages, policies, supervision,
+    admin, appeals, audit, auth, editor, enterprises,
+    indices, open311, pages, policies, supervision,
 )
 from qinqing.web.services import build_services, labels
 
 HERE = Path(__file__).parent
 ROUTERS = (auth.router, pages.router, policies.router, enterprises.router, editor.router, supervision.router,
-           admin.router, appeals.router, indices.router)
+           admin.router, appeals.router, audit.router, indices.router)
 OPENAPI_URL = "/api/openapi.json"
 SWAGGER_UI = "/static/vendor/swagger-ui"
 # FastAPI's own page loads Swagger UI from a CDN (blank on an intranet) and starts it with an inline
@@ -100,6 +100,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         condition_label=labels.condition_label, fields_read=labels.fields_read, field_label=labels.field_label,
         derived_explained=labels.derived_explained, industry_label=labels.industry_label,
         path_label=labels.path_label,
+        audit_trail=audit.audit_trail,  # 操作记录 sections (_audit_trail.html)
     )
     # Outermost last: the headers go on every answer, the body limit's 413 included.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
