@@ -367,3 +367,49 @@ def test_registry_snapshot_is_a_content_hash_of_the_rows_as_a_set():
     doubled = pa.concat_tables([table, table.slice(0, 1)])
     assert registry_snapshot(doubled)[0] == 501 and registry_snapshot(doubled)[1] != digest
     assert registry_snapshot(table.slice(0, 499))[1] != digest
+
+
+def test_full_run_records_versions_digests_and_the_registry(tmp_path, registry, engine):
+    """full_run passes its provenance to the writer: each plan's digest, the version of the plan or of
+    the policy it was made from, the catalogue revision, and the registry's snapshot."""
+    from dataclasses import dataclass, fields
+
+    from qinqing.matching.engines.plan import PolicyPlan, plan_from_sql
+    from qinqing.matching.run import full_run
+    from qinqing.matching.scope import Scope
+
+    @dataclass(frozen=True)
+    class StoredPlan(PolicyPlan):  # a plan with its hash, as the compiler will give it (``digest``)
+        digest: str | None = None
+
+    def plan(policy_id, threshold, **extra):
+        base = plan_from_sql(policy_id, [("rev", f"revenue >= {threshold}")], "least(revenue * 0.01, 50)",
+                             Scope("33", None))
+        kept = {f.name: getattr(base, f.name) for f in fields(PolicyPlan) if f.name not in extra}
+        return StoredPlan(**kept, **extra)
+
+    table = registry()
+    store = ResultStore(tmp_path, history=RunHistory(engine), keep=1)
+    summary = full_run([plan("a", 3000, digest="d-a", version=4), plan("b", 5000, digest="d-b")], table, store,
+                       AS_OF, catalogue_revision=17)
+    got = store.provenance()
+    assert got.catalogue_revision == "17"
+    assert got.policies == (PolicyVersion("a", 4, "d-a"), PolicyVersion("b", None, "d-b"))
+    assert (got.registry_rows, got.registry_hash) == registry_snapshot(table)
+    record = RunHistory(engine).run(summary.run_id)
+    assert record.provenance == got
+    assert {p: c.eligible for p, c in record.policy_counts.items()} == \
+        {p: c.eligible for p, c in store.counts_by_policy().items()}
+    assert sum(r.registered for r in record.region_counts) == table.num_rows
+    assert sum(r.eligible for r in store.counts_by_region()) == summary.eligible
+
+
+def test_policy_versions_take_what_a_plan_lacks_from_its_policy():
+    from types import SimpleNamespace as NS
+
+    from qinqing.matching.results import policy_versions
+
+    plans = [NS(policy_id="b", version=None, digest="hb"), NS(policy_id="a", version=2)]
+    originals = [NS(id="a", version=9, digest="ha"), NS(id="b", version=5)]
+    assert policy_versions(plans, originals) == (PolicyVersion("a", 2, "ha"), PolicyVersion("b", 5, "hb"))
+    assert policy_versions([NS(id="c")]) == (PolicyVersion("c", None, None),)
