@@ -101,23 +101,23 @@ def _progress() -> Progress:
 
 
 def _generate(path: Path, n: int, seed: int, province: str) -> None:
-    from qinqing.registry.generator import generate
+    from qinqing.registry.service import RegistryService
 
     with _progress() as bar:
         task = bar.add_task("生成企业库", total=n)
-        generate(path, n, seed, province=province, progress=lambda rows: bar.advance(task, rows))
+        RegistryService.generate(path, n, seed, province=province, progress=lambda rows: bar.advance(task, rows))
 
 
 def _import(settings, path: Path):
     from qinqing.db import make_engine, migrate
-    from qinqing.registry.importer import Progress as ImportProgress
     from qinqing.registry.service import RegistryService
 
     migrate(settings.database_url)
     engine = make_engine(settings.database_url)
+    registry = RegistryService(engine)
     with _progress() as bar:
         task = bar.add_task("导入企业库", total=None)
-        result = RegistryService(engine).import_file(path, as_of=settings.reference_date, progress=ImportProgress(
+        result = registry.import_file(path, as_of=settings.reference_date, progress=registry.import_progress(
             start=lambda total: bar.update(task, total=total),
             advance=lambda rows: bar.advance(task, rows),
         ))

@@ -97,9 +97,10 @@ def _report_refused(refused: dict[str, str]) -> None:
         console.print(f"[red]未参与匹配：政策 {escape(policy_id)} 无法编译：{escape(reason)}[/red]", highlight=False)
 
 
-def _published_plans(day) -> list:
+def _published_plans(day, *, in_force: bool = False) -> list:
     """The published catalogue as the fast path's plans (``MatchingService.published_plans``: each version
-    compiled the first time it is read, then kept); versions that cannot be planned are named and left out."""
+    compiled the first time it is read, then kept; only those in force on ``day`` with ``in_force``);
+    versions that cannot be planned are named and left out."""
     with _matching(None) as matching, Progress(
             TextColumn("读取已发布的政策"), BarColumn(), TextColumn("{task.completed:,.0f} 项"),
             TimeElapsedColumn(), console=console, transient=True) as bar:
@@ -110,7 +111,7 @@ def _published_plans(day) -> list:
     if not result.plans:
         typer.echo("政策库中没有已发布的政策：请先用 qinqing catalogue load DIR 载入并发布政策文件", err=True)
         raise typer.Exit(1)
-    return result.plans
+    return matching.in_force(result.plans, day) if in_force else result.plans
 
 
 def _enterprises(service, path: Path | None, usccs: list[str] | None = None):
@@ -155,11 +156,9 @@ def enterprise(uscc: list[str] = typer.Argument(..., help="Unified social credit
                store: Path | None = STORE,
                enterprises: Path | None = ENTERPRISES, as_of: str | None = AS_OF) -> None:
     """Incremental run: re-match the given enterprises against every published policy."""
-    from qinqing.matching.scope import is_active
-
     day = reference_date(as_of)
     # The stored plans go to the matcher as they are (policies out of force are skipped).
-    plans = [p for p in _published_plans(day) if is_active(p, day)]
+    plans = _published_plans(day, in_force=True)
     with _matching(store) as matching:
         table = _enterprises(matching, enterprises, list(uscc))
         if table is None:

@@ -87,6 +87,20 @@ class MatchingService:
 
         return published_plans(self.engine, as_of, progress=progress)
 
+    def active_plans(self, as_of: date, *, progress: Callable[[int, int], None] | None = None
+                     ) -> tuple[list[Any], dict[str, str]]:
+        """The stored plans of the published policies in force on ``as_of``, and the versions that could
+        not be planned (policy id → reason)."""
+        result = self.published_plans(as_of, progress=progress)
+        return self.in_force(result.plans, as_of), dict(result.refused)
+
+    @staticmethod
+    def in_force(plans: Sequence[Any], as_of: date) -> list[Any]:
+        """The plans (or policies) valid on ``as_of``."""
+        from qinqing.matching.scope import is_active
+
+        return [p for p in plans if is_active(p, as_of)]
+
     def published_policy(self, policy_id: str) -> Any:
         """The published version of ``policy_id`` parsed; ``PolicyNotFound`` when it has none."""
         from qinqing.catalogue.parse import parse_policy
@@ -167,9 +181,7 @@ class MatchingService:
             return None
         day = as_of or self.settings.today()
         if plans is None:
-            from qinqing.matching.scope import is_active
-
-            plans = [p for p in self.published_plans(day).plans if is_active(p, day)]
+            plans, _ = self.active_plans(day)
         table = enterprises if enterprises is not None else self.registry.table(list(usccs))
         report(0, 1, f"匹配 {table.num_rows:,} 家企业")
         summary = rematch_enterprise(table, plans, self.results, day)

@@ -8,13 +8,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from qinqing.accounts import AccountService, Role
 from qinqing.accounts.errors import UserExists
 from qinqing.catalogue import CatalogueStore
-from qinqing.registry.tables import enterprises
+from qinqing.registry.service import RegistryService
 
 DEMO_PASSWORD = "qinqing-demo"
 
@@ -36,8 +35,7 @@ def sample_enterprises(engine: Engine, results: Any | None = None, count: int = 
         found = results.top_enterprises(count)
         if found:
             return found
-    with engine.connect() as conn:
-        return list(conn.execute(select(enterprises.c.uscc).order_by(enterprises.c.uscc).limit(count)).scalars())
+    return RegistryService(engine).first_usccs(count)
 
 
 def busiest_department(engine: Engine) -> tuple[str, str] | None:
@@ -63,8 +61,7 @@ def demo_seed(engine: Engine, usccs: Sequence[str] | None = None, *, results: An
     usccs = list(usccs) if usccs is not None else sample_enterprises(engine, results)
     if officer_department is None:
         officer_department, officer_region = busiest_department(engine) or ("演示政策部门", officer_region or "100000")
-    with engine.connect() as conn:
-        names = dict(conn.execute(select(enterprises.c.uscc, enterprises.c.name).where(enterprises.c.uscc.in_(usccs))).all())
+    names = RegistryService(engine).names(usccs)
     wanted = [
         (f"ent{i}", Role.ENTERPRISE, names.get(uscc) or uscc, {"uscc": uscc}, f"{uscc} {names.get(uscc) or ''}".strip())
         for i, uscc in enumerate(usccs, start=1)

@@ -16,8 +16,8 @@ from qinqing import jobs
 from qinqing.accounts.authz import Principal, Role, require_policy_editor, require_role
 from qinqing.catalogue.errors import PolicyNotFound
 from qinqing.catalogue.parse import parse_policy
+from qinqing.catalogue import PolicyEntry
 from qinqing.catalogue.service import CatalogueService, Remit
-from qinqing.catalogue.store import PolicyEntry
 from qinqing.events import recent
 from qinqing.matching.service import MatchingService
 from qinqing.rules.model import Policy
