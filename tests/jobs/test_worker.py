@@ -189,3 +189,17 @@ def test_the_in_process_worker_thread_runs_and_stops(engine) -> None:
     finally:
         worker.stop()
     assert seen == ["p9"]
+
+
+def test_a_job_whose_workers_kept_dying_is_failed_not_retried_forever(engine) -> None:
+    registry = Registry()
+    registry.register_handler(PolicyPublished, lambda job, e: None, name="h", max_attempts=1)
+    _published(engine)
+    dying = Worker(engine, registry=registry)
+    dying.dispatch()
+    row = dying.claim()  # attempt 1 of 1, then the process dies
+    with engine.begin() as connection:
+        connection.execute(update(jobs_table).values(locked_until=datetime.now(UTC) - timedelta(seconds=1)))
+    assert Worker(engine, registry=registry).run_until_idle() == []
+    view = _job(engine, row["id"])
+    assert view.status == "failed" and "中断" in view.error

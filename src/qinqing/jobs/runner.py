@@ -77,6 +77,7 @@ class Worker:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+        self._reaped_at = float("-inf")
 
     # -- the loop ---------------------------------------------------------------------------------------
 
@@ -194,11 +195,16 @@ class Worker:
         if not names:
             return None
         now = datetime.now(UTC)
-        self._fail_exhausted(now, names)
+        if time.monotonic() - self._reaped_at >= min(self.lease.total_seconds(), 60.0):
+            self._fail_exhausted(now, names)
+            self._reaped_at = time.monotonic()
         claimable = and_(jobs.c.name.in_(names), jobs.c.attempts < jobs.c.max_attempts, or_(
             and_(jobs.c.status == "queued", jobs.c.run_after <= now),
             and_(jobs.c.status == "running", jobs.c.locked_until < now),
         ))
+        with self.engine.connect() as connection:  # read first: an idle poll takes no write lock (SQLite)
+            if connection.execute(select(jobs.c.id).where(claimable).limit(1)).first() is None:
+                return None
         candidate = (select(jobs.c.id).where(claimable).order_by(jobs.c.run_after, jobs.c.id).limit(1)
                      .with_for_update(skip_locked=True).scalar_subquery())
         with self.engine.begin() as connection:
@@ -281,6 +287,11 @@ class Worker:
 
     def _fail_exhausted(self, now: datetime, names: list[str]) -> None:
         """A running job whose lease ran out with no attempt left (its workers kept dying) is failed."""
+        exhausted = and_(jobs.c.name.in_(names), jobs.c.status == "running", jobs.c.locked_until < now,
+                         jobs.c.attempts >= jobs.c.max_attempts)
+        with self.engine.connect() as connection:
+            if connection.execute(select(jobs.c.id).where(exhausted).limit(1)).first() is None:
+                return
         with self.engine.begin() as connection:
             connection.execute(update(jobs).where(
                 jobs.c.name.in_(names), jobs.c.status == "running", jobs.c.locked_until < now,

@@ -14,9 +14,9 @@ from typing import Any
 
 from qinqing import jobs
 from qinqing.accounts.authz import Principal, Role, require_policy_editor, require_role
+from qinqing.catalogue import PolicyEntry
 from qinqing.catalogue.errors import PolicyNotFound
 from qinqing.catalogue.parse import parse_policy
-from qinqing.catalogue import PolicyEntry
 from qinqing.catalogue.service import CatalogueService, Remit
 from qinqing.events import recent
 from qinqing.matching.service import MatchingService
