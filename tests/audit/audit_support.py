@@ -6,15 +6,14 @@ from sqlalchemy import text
 
 from qinqing import audit
 
-SQLITE_TRIGGERS = ("audit_log_no_update", "audit_log_no_delete", "audit_head_no_delete", "audit_head_forward_only")
-
 
 def append_rows(engine, count: int, *, object_id: str = "p1") -> list[audit.AuditEntry]:
     entries = []
     for number in range(count):
         with engine.begin() as connection:
-            entries.append(audit.record(connection, actor="officer:wang", action="policy.save", object_type="policy",
-                                        object_id=object_id, after={"version": number + 1}, reason=f"第 {number + 1} 次"))
+            entries.append(audit.record(
+                connection, actor="officer:wang", action="policy.save", object_type="policy",
+                object_id=object_id, after={"version": number + 1}, reason=f"第 {number + 1} 次"))
     return entries
 
 
@@ -30,7 +29,8 @@ def tamper(engine, *statements: str, **params) -> None:
             connection.execute(text("ALTER TABLE audit_head ENABLE TRIGGER USER"))
             return
         saved = dict(connection.execute(text(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ('audit_log', 'audit_head')")).all())
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+            "AND tbl_name IN ('audit_log', 'audit_head')")).all())
         for name in saved:
             connection.execute(text(f"DROP TRIGGER {name}"))
         for statement in statements:

@@ -18,9 +18,10 @@ def test_save_and_publish_are_recorded_with_chained_states(engine):
     store = CatalogueStore(engine)
     text = SEED.read_text(encoding="utf-8")
     saved = store.save(text, department="省工信厅", author="officer:wang")
-    store.publish(saved.policy_id, expected_version=saved.version, published_by="officer:wang", reason="预算已确认")
+    store.publish(saved.policy_id, expected_version=saved.version, published_by="officer:wang",
+                  reason="预算已确认")
     store.approve_remit(saved.policy_id, saved.version, approved_by="supervisor:li", reason="跨区域政策")
-    store.approve_remit(saved.policy_id, saved.version, approved_by="supervisor:li", reason="again")  # no change
+    store.approve_remit(saved.policy_id, saved.version, approved_by="supervisor:li", reason="again")  # no-op
     rows = audit.trail(engine, "policy", saved.policy_id)
     assert [(r.actor, r.action, r.reason) for r in rows] == [
         ("officer:wang", "policy.save", None), ("officer:wang", "policy.publish", "预算已确认"),

@@ -9,12 +9,11 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
+from audit_support import append_rows
 
 from qinqing import audit
 from qinqing.audit.chain import canonical_row, row_hash, state_hash
 from qinqing.audit.tables import audit_head, audit_log
-
-from audit_support import append_rows
 
 
 def test_rows_chain_from_the_genesis_hash(engine):
@@ -28,8 +27,9 @@ def test_rows_chain_from_the_genesis_hash(engine):
 
 def test_the_row_hash_is_the_documented_serialisation():
     moment = datetime(2026, 12, 5, 9, 30, 1, 250, tzinfo=UTC)
-    fields = dict(seq=7, recorded_at=moment, actor="officer:王", action="policy.publish", object_type="policy",
-                  object_id="zj-001", before_hash=None, after_hash="ab" * 32, reason="预算确认", prev_hash="cd" * 32)
+    fields = dict(seq=7, recorded_at=moment, actor="officer:王", action="policy.publish",
+                  object_type="policy", object_id="zj-001", before_hash=None, after_hash="ab" * 32,
+                  reason="预算确认", prev_hash="cd" * 32)
     written = ('["qinqing-audit/1",7,"2026-12-05T09:30:01.000250Z","officer:王","policy.publish","policy",'
                '"zj-001",null,"' + "ab" * 32 + '","预算确认","' + "cd" * 32 + '"]')
     assert canonical_row(**fields) == written.encode("utf-8")
@@ -41,7 +41,8 @@ def test_the_row_hash_is_the_documented_serialisation():
 def test_state_hash_is_canonical_json():
     assert state_hash(None) is None
     assert state_hash({"b": 1, "a": [Decimal("1.50"), "是"]}) == hashlib.sha256(
-        json.dumps({"a": ["1.50", "是"], "b": 1}, ensure_ascii=False, separators=(",", ":")).encode()).hexdigest()
+        json.dumps({"a": ["1.50", "是"], "b": 1}, ensure_ascii=False, separators=(",", ":")).encode()
+    ).hexdigest()
     assert state_hash({"a": 1, "b": 2}) == state_hash({"b": 2, "a": 1})
     with pytest.raises(TypeError):
         state_hash({"x": object()})

@@ -40,9 +40,12 @@ def test_verify_fails_on_an_edited_row(configured):
     assert "第 2 行：内容与哈希不符" in result.output
 
 
-def test_show_lists_an_objects_rows_with_chinese_labels(configured):
+def test_show_lists_an_objects_rows_with_chinese_labels(configured, monkeypatch):
+    from qinqing.cli import audit as audit_cli
+
+    monkeypatch.setattr(audit_cli.console, "_width", 200)  # one line per row, whatever the terminal
     append_rows(configured, 2, object_id="zj-001")
     append_rows(configured, 1, object_id="other")
-    result = runner.invoke(app, ["audit", "show", "policy", "zj-001"], terminal_width=200)
+    result = runner.invoke(app, ["audit", "show", "policy", "zj-001"])
     assert result.exit_code == 0, result.output
     assert "政策 zj-001 的操作记录：2 条" in result.output and "保存草稿" in result.output

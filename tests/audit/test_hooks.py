@@ -15,12 +15,13 @@ def _actions(engine, object_type, object_id):
 
 def test_user_changes_are_recorded(engine):
     accounts = AccountService(engine)
-    user = accounts.create_user("Wang", PASSWORD, Role.OFFICER, "王", department="省工信厅", region_code="230000",
+    user = accounts.create_user("Wang", PASSWORD, Role.OFFICER, "王", department="省工信厅",
+                                region_code="230000",
                                 actor="admin")
     accounts.set_password(user.user_id, PASSWORD + "x", actor="admin")
     issued = accounts.issue(user, "batch")
     accounts.revoke_token_id(user.user_id, issued.record.id, actor="admin")
-    accounts.revoke_token_id(user.user_id, issued.record.id, actor="admin")  # again: nothing changes, nothing recorded
+    accounts.revoke_token_id(user.user_id, issued.record.id, actor="admin")  # again: no change, no row
     accounts.set_active(user.user_id, False, actor="admin")
     accounts.set_active(user.user_id, True, actor="admin")
     assert _actions(engine, "user", "wang") == [

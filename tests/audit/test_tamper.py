@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+from audit_support import append_rows, tamper
 from sqlalchemy.exc import DBAPIError
 
 from qinqing import audit
 from qinqing.audit.chain import row_hash
 
-from audit_support import append_rows, tamper
+INSERT = ("INSERT INTO audit_log (seq, recorded_at, actor, action, object_type, object_id, prev_hash, "
+          "row_hash) VALUES ({seq}, :recorded_at, :actor, :action, :object_type, :object_id, :prev_hash, "
+          ":row_hash)")
 
 
 def test_an_untouched_trail_verifies(engine, trail_of_five):
@@ -29,7 +32,8 @@ def test_an_edited_row_with_its_hash_recomputed_breaks_the_next_link(engine, tra
     forged = row_hash(seq=3, recorded_at=third.recorded_at, actor="officer:li", action=third.action,
                       object_type=third.object_type, object_id=third.object_id, before_hash=third.before_hash,
                       after_hash=third.after_hash, reason=third.reason, prev_hash=third.prev_hash)
-    tamper(engine, "UPDATE audit_log SET actor = 'officer:li', row_hash = :forged WHERE seq = 3", forged=forged)
+    tamper(engine, "UPDATE audit_log SET actor = 'officer:li', row_hash = :forged WHERE seq = 3",
+           forged=forged)
     assert [(p.seq, p.kind) for p in audit.verify(engine).problems] == [(4, "link")]
 
 
@@ -52,8 +56,7 @@ def test_an_inserted_row_is_found(engine, trail_of_five):
     tamper(engine,
            "UPDATE audit_log SET seq = seq + 100 WHERE seq >= 3",
            "UPDATE audit_log SET seq = seq - 99 WHERE seq >= 100",
-           "INSERT INTO audit_log (seq, recorded_at, actor, action, object_type, object_id, prev_hash, row_hash) "
-           "VALUES (3, :recorded_at, :actor, :action, :object_type, :object_id, :prev_hash, :row_hash)",
+           INSERT.format(seq=3),
            **fields, row_hash=row_hash(**fields))
     kinds = {(p.seq, p.kind) for p in audit.verify(engine).problems}
     assert (4, "link") in kinds and {(4, "content"), (5, "content"), (6, "content")} <= kinds
@@ -65,8 +68,7 @@ def test_a_row_appended_behind_records_back_is_found_by_the_head(engine, trail_o
                   object_type="policy", object_id="p1", before_hash=None, after_hash=None, reason=None,
                   prev_hash=last.row_hash)
     tamper(engine,
-           "INSERT INTO audit_log (seq, recorded_at, actor, action, object_type, object_id, prev_hash, row_hash) "
-           "VALUES (6, :recorded_at, :actor, :action, :object_type, :object_id, :prev_hash, :row_hash)",
+           INSERT.format(seq=6),
            **fields, row_hash=row_hash(**fields))
     assert [(p.seq, p.kind) for p in audit.verify(engine).problems] == [(6, "head")]
 
@@ -88,7 +90,8 @@ def test_a_rewritten_chain_is_caught_by_the_exported_head(engine, trail_of_five)
     tamper(engine, "DELETE FROM audit_log WHERE seq >= 5", "UPDATE audit_head SET seq = 4, row_hash = :h",
            h=trail_of_five[3].row_hash)
     assert audit.verify(engine).ok  # consistent on its own …
-    assert [p.kind for p in audit.verify(engine, anchor=exported).problems] == ["anchor"]  # … not with the export
+    # … but not with the export
+    assert [p.kind for p in audit.verify(engine, anchor=exported).problems] == ["anchor"]
 
 
 @pytest.mark.parametrize("statement", [

@@ -14,16 +14,17 @@ def test_the_editor_page_shows_the_policys_trail_with_chinese_labels(client_for)
     assert "catalogue-loader" in html
 
 
-@pytest.mark.parametrize(("username", "shown"), [("supervisor", True), ("admin", True), ("officer_hlj", True),
-                                                 ("officer_zj", False), ("ent_eligible", False), (None, False)])
+@pytest.mark.parametrize(("username", "shown"), [
+    ("supervisor", True), ("admin", True), ("officer_hlj", True),
+    ("officer_zj", False), ("ent_eligible", False), (None, False)])
 def test_the_policy_page_shows_the_trail_to_staff_who_may_read_it(client_for, username, shown):
     response = client_for(username).get(f"/policies/{HLJ_POLICY}")
     assert response.status_code == 200
     assert ('id="audit-trail"' in response.text) is shown
 
 
-@pytest.mark.parametrize(("username", "status"), [("supervisor", 200), ("officer_hlj", 200), ("officer_zj", 403),
-                                                  ("ent_eligible", 403), (None, 401)])
+@pytest.mark.parametrize(("username", "status"), [
+    ("supervisor", 200), ("officer_hlj", 200), ("officer_zj", 403), ("ent_eligible", 403), (None, 401)])
 def test_the_api_answers_who_may_read_a_policys_trail(client_for, username, status):
     response = client_for(username).get(f"/api/audit/policy/{HLJ_POLICY}")
     assert response.status_code == status

@@ -38,6 +38,7 @@ from qinqing.audit.tables import audit_head, audit_log
 
 FORMAT = "qinqing-audit/1"
 GENESIS_HASH = "0" * 64
+_HEAD_UPDATE = update(audit_head).where(audit_head.c.id == 1)
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,7 @@ def append(
         # The lock: a write to the one head row. PostgreSQL holds a row lock on it until the caller's
         # transaction ends (a second appender waits here, then reads the new head); SQLite takes the
         # database's write lock, waiting out the busy timeout, so the head read next is current.
-        locked = connection.execute(update(audit_head).where(audit_head.c.id == 1).values(seq=audit_head.c.seq))
+        locked = connection.execute(_HEAD_UPDATE.values(seq=audit_head.c.seq))
     except DBAPIError as error:
         if _missing_table(error):
             raise AuditTrailMissing("审计表不存在：数据库尚未迁移。") from error
@@ -163,7 +164,7 @@ def append(
     }
     digest = row_hash(**fields)
     connection.execute(insert(audit_log).values(**fields, row_hash=digest))
-    connection.execute(update(audit_head).where(audit_head.c.id == 1).values(seq=fields["seq"], row_hash=digest))
+    connection.execute(_HEAD_UPDATE.values(seq=fields["seq"], row_hash=digest))
     return AuditEntry(**fields, row_hash=digest)
 
 

@@ -39,7 +39,8 @@ OBJECT_TYPE_LABELS: dict[str, str] = {
 }
 
 
-def register_labels(*, actions: dict[str, str] | None = None, object_types: dict[str, str] | None = None) -> None:
+def register_labels(*, actions: dict[str, str] | None = None,
+                    object_types: dict[str, str] | None = None) -> None:
     """Add labels for a piece's own actions and object types (later registrations win)."""
     ACTION_LABELS.update(actions or {})
     OBJECT_TYPE_LABELS.update(object_types or {})

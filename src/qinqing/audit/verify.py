@@ -23,8 +23,8 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection, Engine
 
 from qinqing.audit.chain import GENESIS_HASH, entry_from_row, entry_hash
-from qinqing.audit.tables import audit_head, audit_log
-from qinqing.audit.trail import _connection
+from qinqing.audit.tables import audit_log
+from qinqing.audit.trail import HEAD_QUERY, _connection
 
 KIND_LABELS = {
     "content": "内容与哈希不符（被修改或移动）",
@@ -74,7 +74,8 @@ def verify(bind: Engine | Connection, *, anchor: tuple[int, str] | None = None,
             result.problems.append(Problem(seq, kind, detail))
 
     with _connection(bind) as connection:
-        rows = connection.execution_options(yield_per=2000).execute(select(audit_log).order_by(audit_log.c.seq))
+        ordered = select(audit_log).order_by(audit_log.c.seq)
+        rows = connection.execution_options(yield_per=2000).execute(ordered)
         for row in rows:
             entry = entry_from_row(row)
             result.rows += 1
@@ -84,22 +85,25 @@ def verify(bind: Engine | Connection, *, anchor: tuple[int, str] | None = None,
                 else:
                     problem(entry.seq, "sequence", f"序号 {entry.seq} 不大于上一行的 {previous_seq}")
             if entry.prev_hash != previous_hash:
-                problem(entry.seq, "link", f"prev_hash {entry.prev_hash[:12]}… ≠ 上一行 {previous_hash[:12]}…")
+                problem(entry.seq, "link",
+                        f"prev_hash {entry.prev_hash[:12]}… ≠ 上一行 {previous_hash[:12]}…")
             expected = entry_hash(entry)
             if expected != entry.row_hash:
                 problem(entry.seq, "content", f"存储的哈希 {entry.row_hash[:12]}… ≠ 重算 {expected[:12]}…")
             if anchor is not None and entry.seq == anchor[0]:
                 anchor_seen = True
                 if entry.row_hash != anchor[1]:
-                    problem(entry.seq, "anchor", f"第 {entry.seq} 行哈希 {entry.row_hash[:12]}… ≠ 导出的 {anchor[1][:12]}…")
+                    problem(entry.seq, "anchor",
+                            f"第 {entry.seq} 行哈希 {entry.row_hash[:12]}… ≠ 导出的 {anchor[1][:12]}…")
             previous_seq, previous_hash = entry.seq, entry.row_hash
-        stored = connection.execute(select(audit_head.c.seq, audit_head.c.row_hash).where(audit_head.c.id == 1)).first()
+        stored = connection.execute(HEAD_QUERY).first()
     result.head_seq, result.head_hash = previous_seq, previous_hash
     if stored is None:
         problem(previous_seq, "head", "链头表为空")
     elif (int(stored[0]), stored[1]) != (previous_seq, previous_hash):
         problem(previous_seq, "head",
-                f"链头记为第 {stored[0]} 行 {stored[1][:12]}…，最后一行是第 {previous_seq} 行 {previous_hash[:12]}…")
-    if not anchor_seen:
+                f"链头记为第 {stored[0]} 行 {stored[1][:12]}…，"
+                f"最后一行是第 {previous_seq} 行 {previous_hash[:12]}…")
+    if not anchor_seen and anchor is not None:
         problem(anchor[0], "anchor", f"导出的链头第 {anchor[0]} 行已不存在")
     return result

@@ -8,7 +8,7 @@ from rich.table import Table
 
 console = Console()
 app = typer.Typer(
-    help="The audit trail (QINQING_DATABASE_URL): verify the chain and print its head; show an object's rows.",
+    help="The audit trail (QINQING_DATABASE_URL): verify the chain, print its head, show an object's rows.",
     no_args_is_help=True,
 )
 
@@ -25,7 +25,7 @@ def _anchor(text: str | None) -> tuple[int, str] | None:
 
 @app.command("verify")
 def verify(
-    anchor: str = typer.Option(None, help="A head exported earlier, SEQ:HASH: check that row SEQ still has that hash."),
+    anchor: str = typer.Option(None, help="A head exported earlier (SEQ:HASH): does row SEQ still have it?"),
 ) -> None:
     """Recompute every row's hash and follow the chain; print the head hash to export.
 
@@ -48,7 +48,8 @@ def verify(
     if result.ok:
         console.print(f"审计链完好：共 {result.rows} 行。", highlight=False)
     else:
-        console.print(f"[red]审计链有 {len(result.problems)} 处问题（共 {result.rows} 行）。[/red]", highlight=False)
+        console.print(f"[red]审计链有 {len(result.problems)} 处问题（共 {result.rows} 行）。[/red]",
+                      highlight=False)
     console.print("链头（导出保存，日后用 --anchor 核对）：", highlight=False)
     typer.echo(f"{result.head_seq}:{result.head_hash}")
     if not result.ok:
@@ -77,6 +78,7 @@ def show(
     for column in ("序号", "时间（UTC）", "操作人", "操作", "原因", "变更前", "变更后", "行哈希"):
         table.add_column(column)
     for e in entries:
-        table.add_row(str(e.seq), utc_text(e.recorded_at)[:19].replace("T", " "), e.actor, audit.action_label(e.action),
+        table.add_row(str(e.seq), utc_text(e.recorded_at)[:19].replace("T", " "), e.actor,
+                      audit.action_label(e.action),
                       e.reason or "", (e.before_hash or "")[:12], (e.after_hash or "")[:12], e.row_hash[:12])
     console.print(table)

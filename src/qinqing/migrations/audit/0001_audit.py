@@ -41,7 +41,8 @@ POSTGRES_UP = [
             RAISE EXCEPTION 'audit_head cannot be deleted' USING ERRCODE = 'insufficient_privilege';
         END IF;
         IF NOT ((NEW.seq = OLD.seq AND NEW.row_hash = OLD.row_hash) OR NEW.seq = OLD.seq + 1) THEN
-            RAISE EXCEPTION 'audit_head moves forward one row at a time' USING ERRCODE = 'insufficient_privilege';
+            RAISE EXCEPTION 'audit_head moves forward one row at a time'
+                USING ERRCODE = 'insufficient_privilege';
         END IF;
         RETURN NEW;
     END $$

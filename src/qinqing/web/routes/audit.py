@@ -25,7 +25,8 @@ def api_trail(object_type: str, object_id: str, services: ServicesDep, principal
     """The object's newest rows of the audit trail (at most ``limit``, up to 1000), oldest first: who did
     what when and why, with the hashes of the states before and after and the row's chain hash.
     Supervisors and admins read any object; officers the policies of their own department."""
-    return trail_service(services).trail(principal, object_type, object_id, limit=max(1, min(limit, 1000))).as_json()
+    limit = max(1, min(limit, 1000))
+    return trail_service(services).trail(principal, object_type, object_id, limit=limit).as_json()
 
 
 @router.get("/audit/{object_type}/{object_id}", include_in_schema=False)

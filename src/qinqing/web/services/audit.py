@@ -53,7 +53,8 @@ class TrailView:
         return self.limit is not None and len(self.rows) >= self.limit
 
     def as_json(self) -> dict[str, Any]:
-        return {"object_type": self.object_type, "object_id": self.object_id, "object_label": self.object_label,
+        return {"object_type": self.object_type, "object_id": self.object_id,
+                "object_label": self.object_label,
                 "rows": [row.as_json() for row in self.rows]}
 
 
@@ -83,7 +84,7 @@ class AuditTrailService:
         return TrailView(object_type, object_id, audit.object_type_label(object_type), rows, limit)
 
     def for_page(self, request: Request, object_type: str, object_id: str) -> TrailView | None:
-        """For a template: the trail when the page's viewer may read it, else None (the section is left out)."""
+        """For a template: the trail when the page's viewer may read it, else None (no section)."""
         try:
             return self.trail(getattr(request.state, "principal", None), object_type, str(object_id))
         except (Forbidden, NotAuthenticated, PolicyNotFound):
