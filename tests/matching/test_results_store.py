@@ -413,3 +413,12 @@ def test_policy_versions_take_what_a_plan_lacks_from_its_policy():
     originals = [NS(id="a", version=9, digest="ha"), NS(id="b", version=5)]
     assert policy_versions(plans, originals) == (PolicyVersion("a", 2, "ha"), PolicyVersion("b", 5, "hb"))
     assert policy_versions([NS(id="c")]) == (PolicyVersion("c", None, None),)
+
+
+def test_a_store_from_before_the_publish_log_keeps_its_two_runs_in_order(tmp_path):
+    store = ResultStore(tmp_path, keep=2)
+    first, second = publish(store).run_id, publish(store).run_id
+    (tmp_path / "PUBLISHED").unlink()  # as a store written before PUBLISHED existed
+    third = publish(store).run_id
+    assert store.published_run_ids() == [first, second, third]
+    assert sorted(p.stem for p in (tmp_path / "runs").glob("*.duckdb")) == sorted([first, second, third])

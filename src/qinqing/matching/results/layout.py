@@ -73,8 +73,10 @@ class Layout:
     def publish(self, run_id: str) -> None:
         """Make ``run_id`` (its file in place) the current run; the current one becomes the previous."""
         previous = self.current()
-        with open(self.root / "PUBLISHED", "a", encoding="utf-8") as fh:  # one short O_APPEND write
-            fh.write(run_id + "\n")
+        log = self.root / "PUBLISHED"
+        earlier = [] if log.exists() else self.published()  # a store from before the log: seed it
+        with open(log, "a", encoding="utf-8") as fh:  # one short O_APPEND write
+            fh.write("".join(f"{r}\n" for r in [*earlier, run_id]))
             fh.flush()
             os.fsync(fh.fileno())
         if previous:
