@@ -56,3 +56,27 @@ def test_a_registry_import_is_one_row_in_its_transaction(engine, tmp_path):
     assert row.after_hash == audit.state_hash({"file": "企业.csv", "read": 2, "stored": 1, "rejected": 1})
     import_file(path, None)  # validating only records nothing
     assert audit.head(engine)[0] == 1
+
+
+def test_a_published_run_is_recorded_with_its_event(engine, database_url, tmp_path):
+    from datetime import date
+    from pathlib import Path
+
+    from qinqing.catalogue.load import load_directory
+    from qinqing.catalogue.store import CatalogueStore
+    from qinqing.matching.service import MatchingService
+    from qinqing.registry.store import upsert_enterprises
+    from qinqing.settings import Settings
+
+    root = Path(__file__).resolve().parents[2]
+    seed = root / "policies/heilongjiang/hlj-2021-new-above-scale-industrial.yaml"
+    load_directory(CatalogueStore(engine), seed)
+    upsert_enterprises(engine, [{"uscc": "91230102MA1BXXXX01", "name": "哈尔滨示例制造有限公司",
+                                 "region_code": "230102", "industry_code": "C3911"}])
+    settings = Settings(database_url=database_url, reference_date=date(2021, 12, 1),
+                        results_dir=tmp_path / "r")
+    with MatchingService(engine, settings) as matching:
+        summary = matching.full_run()
+    (row,) = audit.trail(engine, "run", summary.run_id)
+    assert (row.actor, row.action, row.reason) == ("system:matching", "run.publish", "full run")
+    assert audit.verify(engine).ok

@@ -21,7 +21,7 @@ from typing import Any
 import pyarrow as pa
 from sqlalchemy.engine import Engine
 
-from qinqing import jobs
+from qinqing import audit, jobs
 from qinqing.catalogue.events import PolicyPublished
 from qinqing.catalogue.store import CatalogueStore
 from qinqing.events import emit, recent
@@ -223,6 +223,8 @@ class MatchingService:
             return
         with self.engine.begin() as connection:
             emit(connection, event)
+            audit.record(connection, actor="system:matching", action="run.publish", object_type="run",
+                         object_id=event.run_id, after=event.payload(), reason=f"{event.kind} run")
 
 
 def _silent(done: int, total: int | None, message: str | None) -> None:
