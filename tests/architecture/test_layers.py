@@ -84,6 +84,7 @@ PUBLIC: dict[str, set[str]] = {
     "matching": {"service", "errors", "events", "preview", "results", "lists"},
     "events": set(),
     "jobs": {"runner", "plugins", "errors"},
+    "audit": set(),  # record, trail, verify, head, labels: all in the package's __init__
 }
 OUTER = ("web", "cli")
 # Imports of a piece's inside that are still there: this list only shrinks. Route a new need through the

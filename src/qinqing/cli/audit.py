@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -11,6 +13,12 @@ app = typer.Typer(
     help="The audit trail (QINQING_DATABASE_URL): verify the chain, print its head, show an object's rows.",
     no_args_is_help=True,
 )
+
+
+def _utc(moment: datetime) -> str:
+    """``moment`` in UTC to the second (SQLite hands back naive datetimes, in UTC)."""
+    moment = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _anchor(text: str | None) -> tuple[int, str] | None:
@@ -63,7 +71,6 @@ def show(
 ) -> None:
     """Every row recorded for one object, oldest first."""
     from qinqing import audit
-    from qinqing.audit.chain import utc_text
     from qinqing.db import make_engine, migrate
     from qinqing.settings import get_settings
 
@@ -78,7 +85,7 @@ def show(
     for column in ("序号", "时间（UTC）", "操作人", "操作", "原因", "变更前", "变更后", "行哈希"):
         table.add_column(column)
     for e in entries:
-        table.add_row(str(e.seq), utc_text(e.recorded_at)[:19].replace("T", " "), e.actor,
+        table.add_row(str(e.seq), _utc(e.recorded_at), e.actor,
                       audit.action_label(e.action),
                       e.reason or "", (e.before_hash or "")[:12], (e.after_hash or "")[:12], e.row_hash[:12])
     console.print(table)
