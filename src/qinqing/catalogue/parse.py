@@ -20,7 +20,8 @@ def parse_policy(yaml_text: str, filename: str = "<editor>") -> Policy:
         cached = _PARSED.get(key)
         if cached is not None:
             _PARSED.move_to_end(key)
-            return cached
+            # the same text read under another name: the same policy, recording that name as its file
+            return cached if cached.path == filename else cached.model_copy(update={"path": filename})
     try:
         policy = parse_policy_text(yaml_text, filename)
     except RuleError as error:

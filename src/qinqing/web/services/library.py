@@ -28,15 +28,30 @@ class PolicyFilters:
     valid_now: bool = False
 
 
-@dataclass(frozen=True)
 class LibraryItem:
-    entry: PolicyEntry
-    policy: Policy
-    score: float | None = None
+    """A published policy: its catalogue entry (the metadata lists and filters read) and the parsed
+    policy, parsed the first time a page needs more than the metadata (46,000 parses took a worker's
+    first request 20 s)."""
+
+    __slots__ = ("entry", "_policy", "score")
+
+    def __init__(self, entry: PolicyEntry, policy: Policy | None = None, score: float | None = None) -> None:
+        self.entry = entry
+        self._policy = policy
+        self.score = score
+
+    @property
+    def policy(self) -> Policy:
+        if self._policy is None:
+            self._policy = parse_policy(self.entry.yaml_text, self.entry.policy_id)
+        return self._policy
+
+    def scored(self, score: float) -> LibraryItem:
+        return LibraryItem(self.entry, self._policy, score)
 
     @property
     def region_name(self) -> str:
-        return region_label(self.policy.region)
+        return region_label(self.entry.region_code)
 
 
 def _is_national(code: str) -> bool:
@@ -68,19 +83,29 @@ class PolicyLibrary:
         self._lock = threading.Lock()
         self._revision: tuple[int, int] | None = None
         self._items: dict[str, LibraryItem] = {}
-        self._index = SearchIndex([])
+        self._index: SearchIndex | None = None  # built on the first search of a revision
 
     def _refresh(self) -> dict[str, LibraryItem]:
         revision = self.catalogue.revision()
         with self._lock:
             if revision != self._revision:
+                old = self._items
                 items = {}
                 for entry in self.catalogue.published():
-                    items[entry.policy_id] = LibraryItem(entry, parse_policy(entry.yaml_text, entry.policy_id))
+                    kept = old.get(entry.policy_id)
+                    same = kept is not None and kept.entry.version == entry.version
+                    items[entry.policy_id] = LibraryItem(entry, kept._policy if same else None)
                 self._items = items
-                self._index = SearchIndex(policy_document(i.policy) for i in items.values())
+                self._index = None
                 self._revision = revision
             return self._items
+
+    def _search_index(self) -> SearchIndex:
+        items = self._refresh()
+        with self._lock:
+            if self._index is None:
+                self._index = SearchIndex(policy_document(i.policy) for i in items.values())
+            return self._index
 
     def items(self) -> list[LibraryItem]:
         return list(self._refresh().values())
@@ -97,27 +122,28 @@ class PolicyLibrary:
     def browse(self, filters: PolicyFilters, today: date) -> list[LibraryItem]:
         items = self._refresh()
         if filters.q.strip():
-            found = [LibraryItem(items[h.key].entry, items[h.key].policy, h.score) for h in self._index.search(filters.q)]
+            found = [items[h.key].scored(h.score) for h in self._search_index().search(filters.q) if h.key in items]
         else:
-            found = sorted(items.values(), key=lambda i: (-i.policy.valid_from.toordinal(), i.policy.id))
-        return [i for i in found if _passes(i.policy, filters, today)]
+            found = sorted(items.values(), key=lambda i: (-i.entry.valid_from.toordinal(), i.entry.policy_id))
+        return [i for i in found if _passes(i.entry, filters, today)]
 
     def facets(self) -> dict[str, list[str]]:
-        policies = self.policies()
+        entries = [i.entry for i in self._refresh().values()]
         return {
-            "levels": [lv for lv in LEVELS if any(p.level == lv for p in policies)],
-            "support_types": sorted({p.support_type for p in policies}),
-            "modes": [m for m in MODES if any(p.mode == m for p in policies)],
-            "regions": sorted({p.region for p in policies}),
+            "levels": [lv for lv in LEVELS if any(e.level == lv for e in entries)],
+            "support_types": sorted({e.support_type for e in entries}),
+            "modes": [m for m in MODES if any(e.mode == m for e in entries)],
+            "regions": sorted({e.region_code for e in entries}),
         }
 
 
-def _passes(policy: Policy, f: PolicyFilters, today: date) -> bool:
+def _passes(entry: PolicyEntry, f: PolicyFilters, today: date) -> bool:
+    """The filters, on the catalogue's metadata columns (the same values as the parsed policy's)."""
     return (
-        (not f.level or policy.level == f.level)
-        and (not f.region or applies_in(policy.region, f.region))
-        and (not f.industry or open_to(policy.industries, f.industry.upper()))
-        and (not f.support_type or policy.support_type == f.support_type)
-        and (not f.mode or policy.mode == f.mode)
-        and (not f.valid_now or policy.valid_on(today))
+        (not f.level or entry.level == f.level)
+        and (not f.region or applies_in(entry.region_code, f.region))
+        and (not f.industry or open_to(entry.industries, f.industry.upper()))
+        and (not f.support_type or entry.support_type == f.support_type)
+        and (not f.mode or entry.mode == f.mode)
+        and (not f.valid_now or entry.valid_on(today))
     )
