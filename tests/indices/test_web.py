@@ -79,6 +79,15 @@ def test_map_and_ranking(app) -> None:
     assert zhoushan["tier"] is None and zhoushan["rank"] is None and zhoushan["colour"] == "#bdbdbd"
     assert {u["tier"] for u in data["units"] if u["tier"]} == {"green", "yellow", "red"}
     assert client.get("/static/vendor/echarts-4.9.0/zhejiang.json").json()["type"] == "FeatureCollection"
+    workbook = client.get(f"/api/indices/{INDEX}/ranking.xlsx?period=2025-01")
+    assert workbook.status_code == 200 and workbook.content[:2] == b"PK"
+    import io
+
+    import openpyxl
+
+    book = openpyxl.load_workbook(io.BytesIO(workbook.content))
+    assert book.sheetnames == ["排名", "指标数据", "督办与整改"]
+    assert book["排名"]["C4"].value == "宁波市" or book["排名"]["C4"].value == "杭州市"
     unit = client.get(f"/indices/{INDEX}/units/330100?period=2025-01")
     assert unit.status_code == 200 and "兑付金额占预算比例" in unit.text and "kuaixiang_sample.csv" in unit.text
 

@@ -3,15 +3,18 @@ supervision list and its 整改 steps. Thin: every operation is ``qinqing.indice
 
 from __future__ import annotations
 
+import tempfile
 from datetime import date
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response
 
 from qinqing.accounts.authz import Principal, Role, require_role
 from qinqing.accounts.errors import Forbidden
 from qinqing.indices.errors import CaseStateConflict
+from qinqing.indices.export import ranking_xlsx
 from qinqing.indices.load import parse_system
 from qinqing.indices.service import STATES, IndicesService
 from qinqing.web.deps import CurrentPrincipal, ServicesDep
@@ -62,6 +65,17 @@ def api_ranking(index_id: str, services: ServicesDep, principal: CurrentPrincipa
     imputed-cell count and exclusion reason per unit."""
     require_role(principal, *VIEWERS)
     return ranking_view(_service(services), index_id, period)
+
+
+@router.get("/api/indices/{index_id}/ranking.xlsx", tags=["indices"])
+def api_ranking_xlsx(index_id: str, services: ServicesDep, principal: CurrentPrincipal, period: str | None = None):
+    """The period's ranking, indicator values (with imputation and sources) and cases as an Excel workbook."""
+    require_role(principal, *VIEWERS)
+    with tempfile.TemporaryDirectory() as directory:
+        path = ranking_xlsx(_service(services), index_id, period, Path(directory) / "ranking.xlsx")
+        content = path.read_bytes()
+    return Response(content, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f'attachment; filename="{index_id}-{period or "latest"}.xlsx"'})
 
 
 @router.get("/api/indices/{index_id}/cases", tags=["indices"])
