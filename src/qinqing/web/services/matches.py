@@ -132,7 +132,7 @@ class MatchService:
 
     def for_enterprise(self, principal: Principal | None, uscc: str, as_of: date) -> MyPolicies:
         facts = self.profiles.facts(principal, uscc, as_of)  # authorisation happens here
-        items = {i.policy.id: i for i in self.library.items()}
+        items = {i.entry.policy_id: i for i in self.library.items()}  # no parse: only candidates are read
         candidates, source = self._candidates(uscc, items, as_of)
         eligible, unknown = [], []
         for item in candidates:
@@ -152,7 +152,7 @@ class MatchService:
                 run = matches[0].run_id if matches else "current"
                 return [items[m.policy_id] for m in matches if m.policy_id in items], f"results store run {run}"
         # As the matching runs do: a policy outside its validity window is not offered.
-        return [i for i in items.values() if i.policy.valid_on(as_of)], "direct evaluation"
+        return [i for i in items.values() if i.entry.valid_on(as_of)], "direct evaluation"
 
     def explain(self, item: LibraryItem, facts: dict[str, Any], as_of: date) -> MatchView:
         # The rules engine derives size_class, age_years, … itself from the stored fields.
