@@ -186,9 +186,13 @@ def test_the_in_process_worker_thread_runs_and_stops(engine) -> None:
             import time
 
             time.sleep(0.05)
+        with engine.connect() as connection:
+            assert jobs.workers_running(connection) == 1  # its heartbeat row
     finally:
         worker.stop()
     assert seen == ["p9"]
+    with engine.connect() as connection:
+        assert jobs.workers_running(connection) == 0  # removed when it stopped
 
 
 def test_a_job_whose_workers_kept_dying_is_failed_not_retried_forever(engine) -> None:

@@ -125,6 +125,7 @@ def test_with_a_results_store_publishing_rematches_the_policy(app, client_for, w
     assert published.status_code == 200  # at once: the re-match is a job
     progress = officer.get(published.json()["rematch_url"]).json()
     assert progress["busy"] and progress["label"] == "重新匹配：排队中"
+    assert progress["no_worker"] and "qinqing worker" in progress["hint"]  # nothing runs jobs in this test yet
     assert "test-new-bonus" not in {m.policy_id for m in services.results.matches_for(ELIGIBLE)}
     ran = services.worker.run_until_idle()  # the in-process worker runs it (and the seed's publications)
     progress = officer.get(published.json()["rematch_url"]).json()

@@ -25,9 +25,10 @@ def load(
     """Check, compile and dry-run every policy file, then publish each as a new version.
 
     Reports what was added, changed, unchanged and refused; a refused file changes nothing and the
-    others are still published. Exit status 1 when any file was refused.
+    others are still published (each publication is re-matched by a job, `qinqing worker`, when a
+    matching run exists). Exit status 1 when any file was refused.
     """
-    from qinqing.catalogue import CatalogueStore, load_directory
+    from qinqing.catalogue.service import CatalogueService
     from qinqing.db import make_engine, migrate
     from qinqing.settings import get_settings
 
@@ -35,12 +36,13 @@ def load(
         raise typer.BadParameter(f"找不到政策文件或目录“{directory}”", param_hint="DIRECTORY")
     settings = get_settings()
     migrate(settings.database_url)
-    store = CatalogueStore(make_engine(settings.database_url))
+    catalogue = CatalogueService.from_engine(make_engine(settings.database_url))
     with Progress(TextColumn("载入政策"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console) as bar:
         task = bar.add_task("load", total=None)
-        report = load_directory(store, directory, department=department, publish=not draft,
-                                progress=lambda done, total: bar.update(task, completed=done, total=total))
+        report = catalogue.load_directory(directory, department=department, publish=not draft,
+                                          progress=lambda done, total: bar.update(task, completed=done,
+                                                                                  total=total))
     for path, error in report.errors.items():
         console.print(f"[red]未通过，未{'保存' if draft else '发布'}：{path}[/red]")
         for problem in getattr(error, "problems", None) or []:
@@ -58,10 +60,10 @@ def load(
 @app.command("list")
 def list_published() -> None:
     """The published policies: id, version, level, region, validity, title."""
-    from qinqing.catalogue import CatalogueStore
+    from qinqing.catalogue.service import CatalogueService
     from qinqing.db import make_engine
 
-    entries = CatalogueStore(make_engine()).published()
+    entries = CatalogueService.from_engine(make_engine()).published()
     table = Table(title=f"已发布政策 {len(entries)} 项")
     for column in ("政策编号", "版本", "层级", "地区", "有效期", "名称"):
         table.add_column(column)

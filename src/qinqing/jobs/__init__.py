@@ -25,7 +25,7 @@ Handlers, scheduled jobs and tasks must therefore be idempotent. ``get_job``, ``
 ``JobView.as_json()`` give the stored progress to pages.
 
 API (stable): ``register_handler``, ``register_schedule``, ``register_task``, ``enqueue``, ``cancel``,
-``get_job``, ``jobs_for``, ``recent_jobs``, ``JobContext``, ``JobView``; the runner is ``Worker``
+``get_job``, ``jobs_for``, ``recent_jobs``, ``workers_running``, ``JobContext``, ``JobView``; the runner is ``Worker``
 (``qinqing.jobs.runner``).
 """
 
@@ -35,7 +35,7 @@ from datetime import timedelta
 
 from qinqing.events import Event
 from qinqing.jobs.context import JobContext
-from qinqing.jobs.queue import JobView, cancel, enqueue, get_job, jobs_for, recent_jobs
+from qinqing.jobs.queue import JobView, cancel, enqueue, get_job, jobs_for, recent_jobs, workers_running
 from qinqing.jobs.registry import (
     DEFAULT_MAX_ATTEMPTS,
     REGISTRY,
@@ -72,5 +72,5 @@ def register_task(name: str, fn: TaskFunction, *, max_attempts: int = DEFAULT_MA
 
 __all__ = [
     "REGISTRY", "Daily", "Every", "JobContext", "JobView", "Registry", "cancel", "enqueue", "get_job",
-    "jobs_for", "recent_jobs", "register_handler", "register_schedule", "register_task",
+    "jobs_for", "recent_jobs", "register_handler", "register_schedule", "register_task", "workers_running",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 
 from qinqing.events import dumps
 from qinqing.jobs.registry import DEFAULT_MAX_ATTEMPTS, REGISTRY, Registry
-from qinqing.jobs.tables import jobs
+from qinqing.jobs.tables import jobs, workers
 
 STATUS_LABELS = {"queued": "排队中", "running": "进行中", "done": "已完成", "failed": "失败", "cancelled": "已取消"}
 FINISHED = ("done", "failed", "cancelled")
@@ -130,6 +130,15 @@ def recent_jobs(connection: Connection, *, status: str | None = None, limit: int
     if status is not None:
         query = query.where(jobs.c.status == status)
     return [view(r) for r in connection.execute(query).mappings().all()]
+
+
+WORKER_SEEN_WITHIN = timedelta(seconds=45)  # a running worker beats every 10 s
+
+
+def workers_running(connection: Connection, *, within: timedelta = WORKER_SEEN_WITHIN) -> int:
+    """How many workers were seen lately (``Worker.run_forever`` beats; ``run_until_idle`` does not)."""
+    since = datetime.now(UTC) - within
+    return len(connection.execute(select(workers.c.worker_id).where(workers.c.seen_at >= since)).all())
 
 
 def new_job_values(now: datetime, run_after: datetime, max_attempts: int) -> dict[str, Any]:

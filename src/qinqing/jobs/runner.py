@@ -41,7 +41,7 @@ from qinqing.events import decode, dumps, outbox
 from qinqing.jobs.context import JobContext
 from qinqing.jobs.queue import new_job_values
 from qinqing.jobs.registry import REGISTRY, Registry
-from qinqing.jobs.tables import jobs, schedules
+from qinqing.jobs.tables import jobs, schedules, workers
 from qinqing.settings import Settings, get_settings
 
 log = logging.getLogger("qinqing.jobs")
@@ -49,6 +49,7 @@ log = logging.getLogger("qinqing.jobs")
 DEFAULT_LEASE = timedelta(seconds=60)
 PROGRESS_EVERY = 0.5  # seconds between stored progress updates of a running job
 DISPATCH_BATCH = 200
+BEAT_EVERY = 10.0  # seconds between a running worker's jobs_workers heartbeats
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,10 @@ class Worker:
 
     def run_forever(self, *, exit_when_idle: bool = False) -> None:
         log.info("worker %s started", self.worker_id)
+        started, beaten = datetime.now(UTC), float("-inf")
         while not self._stop.is_set():
+            if time.monotonic() - beaten >= BEAT_EVERY:
+                beaten = time.monotonic() if self._beat(started) else beaten
             try:
                 outcome = self.run_once()
             except Exception:  # the database went away for a moment: log and try again
@@ -114,6 +118,7 @@ class Worker:
                     return
                 self._wake.wait(self.poll_seconds)
                 self._wake.clear()
+        self._gone()
         log.info("worker %s stopped", self.worker_id)
 
     def start(self) -> threading.Thread:
@@ -250,6 +255,30 @@ class Worker:
         return "done"
 
     # -- inside -----------------------------------------------------------------------------------------
+
+    def _beat(self, started: datetime) -> bool:
+        """Say this worker runs (``jobs_workers``); False when the database could not be reached."""
+        now = datetime.now(UTC)
+        try:
+            with self.engine.begin() as connection:
+                statement = _dialect_insert(connection, workers).values(
+                    worker_id=self.worker_id, host=socket.gethostname()[:255], pid=os.getpid(), started_at=started,
+                    seen_at=now)
+                connection.execute(statement.on_conflict_do_update(index_elements=["worker_id"],
+                                                                   set_={"seen_at": now}))
+                # Rows of workers gone for a day are dropped (a killed worker cannot remove its own).
+                connection.execute(workers.delete().where(workers.c.seen_at < now - timedelta(days=1)))
+            return True
+        except Exception:
+            log.exception("worker %s: heartbeat failed", self.worker_id)
+            return False
+
+    def _gone(self) -> None:
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(workers.delete().where(workers.c.worker_id == self.worker_id))
+        except Exception:
+            log.exception("worker %s: could not remove its heartbeat row", self.worker_id)
 
     def _names(self) -> list[str]:
         return [*self.registry.handlers, *self.registry.schedules, *self.registry.tasks]

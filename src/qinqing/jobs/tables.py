@@ -2,7 +2,8 @@
 
 ``jobs`` holds one row per unit of work — an event handed to one handler, a scheduled slot, a task such
 as a time-limit clock — with its state, lease and progress; ``jobs_schedules`` the next due time of each
-scheduled job, so that several workers start each slot once.
+scheduled job, so that several workers start each slot once; ``jobs_workers`` a heartbeat row per
+running worker, so that a page can say when none runs.
 """
 
 from __future__ import annotations
@@ -47,4 +48,14 @@ schedules = Table(
     Column("name", String(200), primary_key=True),
     Column("next_due", DateTime(timezone=True), nullable=False),
     Column("last_job_id", ID, nullable=True),
+)
+
+workers = Table(
+    "jobs_workers",
+    metadata,
+    Column("worker_id", String(128), primary_key=True),
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("seen_at", DateTime(timezone=True), nullable=False),
 )

@@ -113,7 +113,8 @@ class EditorService:
             found = [j for j in jobs.jobs_for(connection, subject, limit=limit * 3)
                      if j.name == "matching.rematch_published"][:limit]
             waiting = any(e.dispatched_at is None for e in recent(connection, subject=subject, limit=5))
-        return RematchView(policy_id, found, waiting)
+            no_worker = (waiting or any(not j.finished for j in found)) and jobs.workers_running(connection) == 0
+        return RematchView(policy_id, found, waiting, no_worker)
 
     def job(self, principal: Principal | None, job_id: int) -> jobs.JobView:
         """One job with its progress: an officer sees those about the department's policies, a supervisor
@@ -164,6 +165,7 @@ class RematchView:
     policy_id: str
     jobs: list[jobs.JobView]
     waiting: bool
+    no_worker: bool = False  # nothing runs the jobs now (no in-process runner, no `qinqing worker`)
 
     @property
     def latest(self) -> jobs.JobView | None:
@@ -192,4 +194,9 @@ class RematchView:
 
     def as_json(self) -> dict[str, Any]:
         return {"policy_id": self.policy_id, "busy": self.busy, "waiting": self.waiting, "label": self.label,
-                "jobs": [j.as_json() for j in self.jobs]}
+                "no_worker": self.no_worker, "hint": self.hint, "jobs": [j.as_json() for j in self.jobs]}
+
+    @property
+    def hint(self) -> str:
+        """What to do when the job waits with no worker to run it."""
+        return "目前没有运行中的作业进程，重新匹配将在作业进程启动后进行（qinqing worker）。" if self.no_worker else ""

@@ -12,6 +12,14 @@
     if (latest && latest.progress.percent !== null) { bar.value = latest.progress.percent; }
     else { bar.removeAttribute("value"); }
     box.dataset.busy = data.busy ? "true" : "false";
+    var hint = document.getElementById("rematch-hint");
+    if (data.hint && !hint) {
+      hint = document.createElement("p");
+      hint.id = "rematch-hint";
+      hint.className = "muted";
+      box.appendChild(hint);
+    }
+    if (hint) { if (data.hint) { hint.textContent = data.hint; } else { hint.remove(); } }
     if (!data.busy && latest && latest.status === "done" && !document.getElementById("rematch-done")) {
       var done = document.createElement("p");
       done.id = "rematch-done";
