@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 
 import pytest
-from web_support import csrf_of
 from policy_texts import RD_SUBSIDY
+from web_support import csrf_of
 
 from qinqing.search import SearchDocument, SearchIndex, tokenize
 from qinqing.search.bm25 import BM25Index
@@ -29,7 +29,7 @@ def test_bm25_by_hand():
     # avgdl = 1.5, doc 0 has length 2: tf=1 → ln2 * 1*(1.5+1) / (1 + 1.5*(1-0.75+0.75*2/1.5)).
     index = BM25Index([["a", "b"], ["b"]])
     expected = math.log(2) * 2.5 / (1 + 1.5 * (0.25 + 0.75 * 2 / 1.5))
-    assert index.scores(["a"]) == pytest.approx([expected, 0.0])
+    assert index.match_scores([[("a", 1.0)]]) == [pytest.approx(expected), None]
 
 
 def test_rd_subsidy_is_found_through_synonyms_and_ranked_first():

@@ -1,6 +1,8 @@
-"""Chinese full-text search of policies: jieba tokens, BM25 ranking, synonym expansion."""
+"""Chinese full-text search of policies: jieba tokens, every term required, BM25 ranking, synonyms, highlights."""
 
-from qinqing.search.index import Hit, SearchDocument, SearchIndex, policy_document
+from qinqing.search.highlight import segments, snippet
+from qinqing.search.index import Hit, SearchDocument, SearchIndex, Term, policy_document, query_terms
 from qinqing.search.tokenize import tokenize
 
-__all__ = ["Hit", "SearchDocument", "SearchIndex", "policy_document", "tokenize"]
+__all__ = ["Hit", "SearchDocument", "SearchIndex", "Term", "policy_document", "query_terms", "segments",
+           "snippet", "tokenize"]

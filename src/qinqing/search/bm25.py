@@ -1,13 +1,15 @@
-"""Okapi BM25 over pre-tokenised documents, with query-side synonym expansion."""
+"""Okapi BM25 over pre-tokenised documents; a query is a list of terms, each with weighted alternatives."""
 
 from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 K1 = 1.5
 B = 0.75
+
+Alternatives = Sequence[tuple[str, float]]  # a term's forms: itself at 1.0, its synonyms at a lower weight
 
 
 class BM25Index:
@@ -31,15 +33,24 @@ class BM25Index:
         norm = 1 - self.b + self.b * self.lengths[doc] / (self.average_length or 1)
         return self.idf[term] * tf * (self.k1 + 1) / (tf + self.k1 * norm)
 
-    def scores(self, query: Sequence[str], expand: Callable[[str], frozenset[str]] | None = None,
-               synonym_weight: float = 0.7) -> list[float]:
-        """The score of every document; each query word counts by its best form (itself or a synonym)."""
-        result = [0.0] * len(self.term_counts)
-        for term in dict.fromkeys(query):
-            alternatives = [(term, 1.0)] + [(s, synonym_weight) for s in (expand(term) if expand else ())]
-            alternatives = [(t, w) for t, w in alternatives if t in self.idf]
-            if not alternatives:
-                continue
-            for doc in range(len(result)):
-                result[doc] += max(w * self.term_score(doc, t) for t, w in alternatives)
+    def best(self, doc: int, alternatives: Alternatives) -> tuple[float, list[str]] | None:
+        """The term's score in ``doc`` (its best form, weighted) and every form ``doc`` has; None if it has none."""
+        present = [(t, w) for t, w in alternatives if t in self.term_counts[doc]]
+        if not present:
+            return None
+        return max(w * self.term_score(doc, t) for t, w in present), [t for t, _ in present]
+
+    def match_scores(self, terms: Sequence[Alternatives]) -> list[float | None]:
+        """Each document's score for a query whose terms must all be present (AND): the sum of the terms'
+        best forms; None for a document that lacks a term (every form of it)."""
+        result: list[float | None] = []
+        for doc in range(len(self.term_counts)):
+            total: float | None = 0.0 if terms else None
+            for alternatives in terms:
+                found = self.best(doc, alternatives)
+                if found is None:
+                    total = None
+                    break
+                total += found[0]
+            result.append(total)
         return result

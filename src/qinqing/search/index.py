@@ -1,4 +1,12 @@
-"""Full-text search of the published catalogue."""
+"""Full-text search of the published catalogue.
+
+Semantics (docs/web.md, “政策库 search”): the query's words (jieba precise mode, stop words dropped) are
+all required — a policy matches when, for every word, it contains that word or one of its synonyms
+(synonyms are alternatives of their own word only: AND across words, OR within a word). The word itself
+also matches as a literal substring (what the reader typed is in the text), synonyms only as whole words.
+Matches are ranked by BM25, each word counting by its best form (a synonym at ``SYNONYM_WEIGHT``); title
+words count ``TITLE_WEIGHT`` times.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +15,7 @@ from dataclasses import dataclass
 
 from qinqing.search.bm25 import BM25Index
 from qinqing.search.synonyms import SYNONYM_WEIGHT, synonyms
-from qinqing.search.tokenize import tokenize
+from qinqing.search.tokenize import tokenize, words
 
 TITLE_WEIGHT = 3  # a word in the title counts as if it appeared this many times
 
@@ -20,27 +28,58 @@ class SearchDocument:
 
 
 @dataclass(frozen=True)
+class Term:
+    """One required word of a query and the words that may stand for it."""
+
+    word: str
+    synonyms: frozenset[str]
+
+    def alternatives(self) -> list[tuple[str, float]]:
+        return [(self.word, 1.0)] + [(s, SYNONYM_WEIGHT) for s in sorted(self.synonyms)]
+
+
+@dataclass(frozen=True)
 class Hit:
     key: str
     score: float
+    matched: tuple[str, ...] = ()  # the forms found (words and synonyms), for highlighting
+
+
+def query_terms(query: str) -> list[Term]:
+    """The required terms of ``query``, in order, each once."""
+    return [Term(w, synonyms(w)) for w in words(query)]
 
 
 class SearchIndex:
     def __init__(self, documents: Iterable[SearchDocument]) -> None:
         self.documents = list(documents)
+        self._texts = [f"{d.title}\n{d.body}".lower() for d in self.documents]
         self._bm25 = BM25Index([tokenize(d.title) * TITLE_WEIGHT + tokenize(d.body) for d in self.documents])
 
     def search(self, query: str, limit: int | None = None) -> list[Hit]:
-        """Documents matching ``query``, best first; documents that match no query word are left out."""
-        terms = tokenize(query)
+        """Documents that contain every term of ``query`` (or a synonym of it), best first."""
+        terms = query_terms(query)
         if not terms:
             return []
-        scores = self._bm25.scores(terms, expand=synonyms, synonym_weight=SYNONYM_WEIGHT)
-        hits = sorted(
-            (Hit(d.key, s) for d, s in zip(self.documents, scores, strict=True) if s > 0),
-            key=lambda h: (-h.score, h.key),
-        )
+        hits = []
+        for doc, document in enumerate(self.documents):
+            found = self._match(doc, terms)
+            if found is not None:
+                hits.append(Hit(document.key, found[0], tuple(dict.fromkeys(found[1]))))
+        hits.sort(key=lambda h: (-h.score, h.key))
         return hits[:limit] if limit else hits
+
+    def _match(self, doc: int, terms: list[Term]) -> tuple[float, list[str]] | None:
+        score, matched = 0.0, []
+        for term in terms:
+            found = self._bm25.best(doc, term.alternatives())
+            if found is None:
+                if term.word not in self._texts[doc]:
+                    return None
+                found = (0.0, [term.word])  # typed text found inside a longer word: a match, nothing to rank
+            score += found[0]
+            matched += found[1]
+        return score, matched
 
 
 def policy_document(policy) -> SearchDocument:
