@@ -97,8 +97,16 @@ def compute_command(
     else:
         inputs = gather(system, period, base_dir=path.parent, data=files, engine=engine)
         result = compute(system, inputs)
-        intervals = monte_carlo(system, inputs, system.uncertainty or Uncertainty()).summary() if uncertainty else None
         tiers = {}
+        if system.tiers is not None:  # without stored history: no hysteresis
+            from qinqing.indices.service import apply_min_sample
+            from qinqing.indices.tiers import assign_tiers
+
+            samples = apply_min_sample(system, result)
+            tiers = assign_tiers(system.tiers, result.units, result.overall().to_dict(),
+                                 result.ranks[result.root].to_dict(), None, samples)
+        intervals = monte_carlo(system, inputs, system.uncertainty or Uncertainty(),
+                                exclude=set(result.excluded_units)).summary() if uncertainty else None
     ranking = result.ranking()
     table = Table(title=f"{system.name}{'（' + period + '）' if period else ''}")
     for column in ("排名", "单位", "名称", "得分", "分档", "排名区间", "插补", "说明"):

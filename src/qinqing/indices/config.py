@@ -294,7 +294,6 @@ class System(_Model):
     period: Literal["month", "quarter", "year"] = "month"
     normalise: Normalise = Normalise()
     aggregate: Aggregator = "arithmetic"
-    weights_default: Literal["equal"] = "equal"
     missing: Missing = Missing()
     tables: dict[Identifier, Table] = Field(default_factory=dict)
     tree: Node

@@ -94,16 +94,8 @@ class IndicesService:
         root = result.root
         ranks = result.ranks[root]
         scores = result.scores[root]
-        samples = self._samples(system, result)
-        if samples is not None:  # units under the minimum sample are flagged: not ranked, coloured or supervised
-            small = [u for u in result.units
-                     if not (samples.get(u) is not None and samples[u] >= system.tiers.min_sample)]  # type: ignore[union-attr]
-            for unit in small:
-                result.excluded_units.setdefault(unit, f"样本不足（最少 {system.tiers.min_sample}）")  # type: ignore[union-attr]
-            mask = np.array([u not in small for u in result.units])
-            for column in result.ranks.columns:
-                result.ranks[column] = ranks_of(result.scores[column].to_numpy(), mask)
-            ranks = result.ranks[root]
+        samples = apply_min_sample(system, result)
+        ranks = result.ranks[root]
         intervals = None
         if uncertainty and system.uncertainty is not None and len(result.units) > 1:
             small = {u for u in result.units if samples is not None and u in result.excluded_units}
@@ -177,16 +169,6 @@ class IndicesService:
                             (tables.values, value_rows)):
             for start in range(0, len(rows), 2000):
                 connection.execute(insert(table), rows[start:start + 2000])
-
-    @staticmethod
-    def _samples(system: System, result: Result) -> dict[str, float] | None:
-        sample = result.inputs.sample
-        if sample is None or system.tiers is None or system.tiers.min_sample is None:
-            return None
-        if system.tiers.sample_indicator:
-            column = sample.get(system.tiers.sample_indicator)
-            return column.to_dict() if column is not None else None
-        return sample.min(axis=1, skipna=True).to_dict()
 
     # --- reading ----------------------------------------------------------------------------------------
     def indices(self) -> list[dict]:
@@ -367,6 +349,30 @@ class IndicesService:
         if row is None:
             raise CaseNotFound(f"没有督办事项 {case_id}。", case_id=case_id)
         return dict(row)
+
+
+def apply_min_sample(system: System, result: Result) -> dict[str, float] | None:
+    """Each unit's sample (the tiers' ``sample_indicator``, or the smallest over the indicators) when the
+    tiers set a minimum; units under it are flagged in ``result.excluded_units`` and their ranks removed
+    (not ranked, not coloured, not supervised). None when no minimum applies."""
+    sample = result.inputs.sample
+    if sample is None or system.tiers is None or system.tiers.min_sample is None:
+        return None
+    if system.tiers.sample_indicator:
+        column = sample.get(system.tiers.sample_indicator)
+        if column is None:
+            return None
+        samples = column.to_dict()
+    else:
+        samples = sample.min(axis=1, skipna=True).to_dict()
+    minimum = system.tiers.min_sample
+    small = [u for u in result.units if not (samples.get(u) is not None and samples[u] >= minimum)]
+    for unit in small:
+        result.excluded_units.setdefault(unit, f"样本不足（最少 {minimum}）")
+    mask = np.array([u not in small for u in result.units])
+    for column in result.ranks.columns:
+        result.ranks[column] = ranks_of(result.scores[column].to_numpy(), mask)
+    return samples
 
 
 def _jsonable(value: Any) -> Any:

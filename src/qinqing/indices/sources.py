@@ -142,7 +142,8 @@ def _resolve(node: Node, source: Source, system: System, tables, context: QueryC
         series = pd.Series(values, index=units.to_numpy(), dtype=float)
         if series.index.duplicated().any():
             dup = series.index[series.index.duplicated()][0]
-            raise DataMissing(f"数据表 {source.table} 中单位 {dup} 出现多次。", place=Place(file=str(path)))
+            hint = "请用 --period 指定期别。" if table.period_column else "每个单位只能有一行。"
+            raise DataMissing(f"数据表 {source.table} 中单位 {dup} 出现多次：{hint}", place=Place(file=str(path)))
         sample = None
         if table.sample_column and table.sample_column in frame.columns:
             sample = pd.Series([_number(t, path=path, row=r, column=table.sample_column)

@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -40,7 +41,8 @@ class MonteCarlo:
 
     def summary(self) -> pd.DataFrame:
         low, high = self.interval
-        with np.errstate(all="ignore"):
+        with warnings.catch_warnings():  # units never ranked (all-NaN columns) get NaN, quietly
+            warnings.simplefilter("ignore", RuntimeWarning)
             frame = pd.DataFrame({
                 "nominal_rank": self.nominal_rank,
                 "rank_median": np.nanmedian(self.ranks, axis=0),
