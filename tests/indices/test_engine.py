@@ -107,3 +107,21 @@ tree:
     assert inputs.names["330100"] == "杭州市"
     assert inputs.provenance[("330100", "density")]["numerator"]["row"] == 2
     assert compute(system, inputs).ranking()["unit"].tolist() == ["330200", "330100"]
+
+
+def test_eligible_enterprises_query_over_the_results_store() -> None:
+    from types import SimpleNamespace
+
+    from qinqing.indices.queries import eligible_enterprises
+    from qinqing.indices.sources import QueryContext, queries
+
+    rows = [SimpleNamespace(region_code="330102", enterprises=5, registered=50),
+            SimpleNamespace(region_code="330106", enterprises=7, registered=70),
+            SimpleNamespace(region_code="330203", enterprises=1, registered=10),
+            SimpleNamespace(region_code=None, enterprises=9, registered=9)]
+    store = SimpleNamespace(current_run=lambda: SimpleNamespace(run_id="r1"), counts_by_region=lambda: rows)
+    city = eligible_enterprises(QueryContext(period="2025-01", options={"results": store}), {})
+    assert city.set_index("unit")["value"].to_dict() == {"330100": 12.0, "330200": 1.0}
+    county = eligible_enterprises(QueryContext(period="2025-01", options={"results": store, "level": "county"}), {})
+    assert set(county["unit"]) == {"330102", "330106", "330203"}
+    assert "matching.eligible_enterprises" in queries()
