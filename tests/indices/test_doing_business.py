@@ -49,8 +49,9 @@ def test_the_total_tax_rate_is_transformed_nonlinearly() -> None:
     system = load_system(BUILTIN_DIR / "doing_business_indicators.yaml")
     spec = system.normalise_of(system.node("pt_ttcr"))
     assert spec.transform is not None and spec.transform.power == 0.8
-    from qinqing.indices.normalise import normalise
     import numpy as np
+
+    from qinqing.indices.normalise import normalise
 
     # 55.05 % is half-way between the goalposts 26.1 and 84.0: (0.5 ** 0.8) · 100 = 57.43; below 26.1 capped
     got = normalise(np.array([55.05, 20.0]), spec, "lower")

@@ -7,7 +7,6 @@ import math
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from qinqing.indices.config import Uncertainty
 from qinqing.indices.engine import Inputs

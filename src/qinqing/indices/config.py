@@ -10,6 +10,7 @@ documents every key; ``indicator-system.schema.json`` beside this file is ``syst
 from __future__ import annotations
 
 import json
+from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -45,7 +46,7 @@ class PiecewiseLinearTransform(_Model):
     @model_validator(mode="after")
     def _increasing(self) -> PiecewiseLinearTransform:
         xs = [x for x, _ in self.points]
-        if any(b <= a for a, b in zip(xs, xs[1:], strict=False)):
+        if any(b <= a for a, b in pairwise(xs)):
             raise ValueError("points 的 x 必须严格递增")
         return self
 
@@ -249,7 +250,7 @@ class Tiers(_Model):
             mins = [level.min for level in body]
             if any(m is None for m in mins):
                 raise ValueError("thresholds 分档：除最后一档外每档需要 min")
-            if any(b >= a for a, b in zip(mins, mins[1:], strict=False)):
+            if any(b >= a for a, b in pairwise(mins)):
                 raise ValueError("thresholds 分档的 min 必须从高到低递减")
         else:
             shares = [level.share for level in body]
