@@ -63,8 +63,9 @@ def test_compute_save_and_supervise(tmp_path, monkeypatch) -> None:
     assert first.exit_code == 0, first.output
     assert "y:mean" in first.output  # 宁波's missing y imputed by the mean, flagged
     second = runner.invoke(app, ["indices", "compute", str(config), "--period", "2025-02", "--save",
-                                 "--uncertainty", "--leave-one-out"])
+                                 "--uncertainty", "--leave-one-out", "--sensitivity", "16"])
     assert second.exit_code == 0, second.output
+    assert "Sobol" in second.output and "weight:total/x" in second.output
     listed = runner.invoke(app, ["indices", "list"])
     assert "cli_demo" in listed.output and "2025-02" in listed.output
     supervised = runner.invoke(app, ["indices", "supervise", "cli_demo", "--actor", "supervisor:li"])
