@@ -15,6 +15,7 @@ PLUGINS: tuple[str, ...] = (
     "qinqing.matching.service",
     "qinqing.indices.monthly",
     "qinqing.appeals.clocks",
+    "qinqing.workflow.service",
 )
 
 

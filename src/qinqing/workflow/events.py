@@ -80,3 +80,17 @@ class PaymentBatchCreated(Event, type="workflow.payment_batch_created"):
     @property
     def subject(self) -> str:
         return f"payment_batch:{self.batch_id}"
+
+
+class DeadlineNear(_Application, Event, type="workflow.deadline_near"):
+    """A reminder: the running time limit ends in a few working days."""
+
+    kind: str
+    deadline: str
+
+
+class DeadlineMissed(_Application, Event, type="workflow.deadline_missed"):
+    """Escalation: a review or payment time limit passed with the application still waiting."""
+
+    kind: str
+    deadline: str

@@ -29,9 +29,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select, text
 from sqlalchemy.engine import Connection
 
+from qinqing.workflow import bulk
 from qinqing.workflow.errors import LedgerError
 from qinqing.workflow.tables import accounts, entries, journals
 
@@ -100,10 +101,17 @@ def _kind_of(code: str) -> str:
 
 def ensure_accounts(conn: Connection, codes: Iterable[str]) -> dict[str, int]:
     """The id of each account code, creating the missing ones."""
+    return _ensure(conn, codes)[0]
+
+
+def _ensure(conn: Connection, codes: Iterable[str]) -> tuple[dict[str, int], set[str]]:
+    """The ids, and the codes this transaction created: no other transaction sees those before it commits
+    (one inserting the same code waits on ours), so they need no lock and have no entries yet."""
+    created: set[str] = set()
     wanted = sorted(set(codes))
     found: dict[str, int] = {}
-    for chunk in _chunks(wanted, 5_000):
-        found.update(conn.execute(select(accounts.c.code, accounts.c.id).where(accounts.c.code.in_(chunk))).all())
+    for chunk in bulk.chunks(conn, wanted):
+        found.update(conn.execute(select(accounts.c.code, accounts.c.id).where(bulk.among(conn, accounts.c.code, chunk))).all())
     missing = [c for c in wanted if c not in found]
     if missing:
         now = datetime.now(UTC)
@@ -113,10 +121,19 @@ def ensure_accounts(conn: Connection, codes: Iterable[str]) -> dict[str, int]:
             parts = code.split(":")
             rows.append({"code": code, "kind": kind, "policy_id": parts[1], "uscc": parts[2] if len(parts) > 2 else None,
                          "negative_allowed": kind == "funding", "created_at": now})
-        conn.execute(_insert_ignore(conn, accounts, ["code"]), rows)
-        for chunk in _chunks(missing, 5_000):
-            found.update(conn.execute(select(accounts.c.code, accounts.c.id).where(accounts.c.code.in_(chunk))).all())
-    return found
+        if conn.dialect.name == "postgresql":  # one statement, whatever the number of accounts
+            created = set(conn.execute(text(
+                "INSERT INTO workflow_accounts (code, kind, policy_id, uscc, negative_allowed, created_at) "
+                "SELECT *, :now FROM unnest(CAST(:code AS text[]), CAST(:kind AS text[]), CAST(:policy AS text[]), "
+                "CAST(:uscc AS text[]), CAST(:neg AS boolean[])) ON CONFLICT (code) DO NOTHING RETURNING code"),
+                {"now": now, **{k: [r[c] for r in rows] for k, c in (("code", "code"), ("kind", "kind"), (
+                    "policy", "policy_id"), ("uscc", "uscc"), ("neg", "negative_allowed"))}}).scalars())
+        else:
+            conn.execute(_insert_ignore(conn, accounts, ["code"]), rows)  # SQLite: one writer, no lock needed
+        for chunk in bulk.chunks(conn, missing):
+            found.update(conn.execute(select(accounts.c.code, accounts.c.id)
+                                      .where(bulk.among(conn, accounts.c.code, chunk))).all())
+    return found, created
 
 
 def post(conn: Connection, batch: Sequence[Journal]) -> Posted:
@@ -131,8 +148,8 @@ def post(conn: Connection, batch: Sequence[Journal]) -> Posted:
     keys = [j.key for j in batch]
     if len(set(keys)) != len(keys):
         raise LedgerError("同一批次中账务键重复。")
-    ids = ensure_accounts(conn, (leg.account for j in batch for leg in j.legs))
-    lock_accounts(conn, ids.values())
+    ids, created = _ensure(conn, (leg.account for j in batch for leg in j.legs))
+    lock_accounts(conn, (i for code, i in ids.items() if code not in created))
     existing = _existing(conn, keys)
     fresh = []
     for journal in batch:
@@ -144,8 +161,10 @@ def post(conn: Connection, batch: Sequence[Journal]) -> Posted:
             fresh.append(journal)
     if not fresh:
         return result
-    balances = latest_balances(conn, {ids[leg.account] for j in fresh for leg in j.legs})
-    negative_ok = _negative_allowed(conn, {ids[leg.account] for j in fresh for leg in j.legs})
+    touched = {leg.account for j in fresh for leg in j.legs}
+    balances = dict.fromkeys((ids[c] for c in touched), 0)
+    balances.update(latest_balances(conn, (ids[c] for c in touched if c not in created)))
+    negative_ok = {ids[c]: _kind_of(c) == "funding" for c in touched}  # as ensure_accounts created them
     entry_rows: list[dict] = []
     for journal in fresh:
         for leg in journal.legs:
@@ -161,11 +180,10 @@ def post(conn: Connection, batch: Sequence[Journal]) -> Posted:
     journal_rows = [{"key": j.key, "kind": j.kind, "policy_id": j.policy_id, "application_id": j.application_id,
                      "payment_id": j.payment_id, "resolves": j.resolves, "actor": j.actor, "reason": j.reason,
                      "created_at": now} for j in fresh]
-    new_ids = dict(conn.execute(insert(journals).returning(journals.c.key, journals.c.id, sort_by_parameter_order=True),
-                                journal_rows).all())
+    new_ids = dict(zip((j.key for j in fresh), bulk.insert_with_ids(conn, journals, journal_rows)))
     for row in entry_rows:
         row["journal_id"] = new_ids[row.pop("key")]
-    conn.execute(insert(entries), entry_rows)
+    bulk.insert_rows(conn, entries, entry_rows)
     result.ids.update(new_ids)
     return result
 
@@ -179,17 +197,17 @@ def lock_accounts(conn: Connection, account_ids: Iterable[int]) -> None:
     ordered = sorted(set(account_ids))
     if conn.dialect.name != "postgresql" or not ordered:
         return
-    for chunk in _chunks(ordered, 10_000):
-        conn.execute(select(accounts.c.id).where(accounts.c.id.in_(chunk)).order_by(accounts.c.id).with_for_update())
+    conn.execute(select(accounts.c.id).where(bulk.among(conn, accounts.c.id, ordered)).order_by(accounts.c.id)
+                 .with_for_update())
 
 
 def latest_balances(conn: Connection, account_ids: Iterable[int]) -> dict[int, int]:
     """Each account's balance: its latest entry's ``balance_after`` (0 without entries)."""
     wanted = sorted(set(account_ids))
     out = dict.fromkeys(wanted, 0)
-    for chunk in _chunks(wanted, 5_000):
+    for chunk in bulk.chunks(conn, wanted):
         latest = (select(entries.c.account_id, func.max(entries.c.id).label("id"))
-                  .where(entries.c.account_id.in_(chunk)).group_by(entries.c.account_id).subquery())
+                  .where(bulk.among(conn, entries.c.account_id, chunk)).group_by(entries.c.account_id).subquery())
         rows = conn.execute(select(entries.c.account_id, entries.c.balance_after)
                             .join(latest, entries.c.id == latest.c.id)).all()
         out.update(dict(rows))
@@ -272,8 +290,8 @@ def verify_ledger(conn: Connection) -> list[str]:
 
 def _existing(conn: Connection, keys: list[str]) -> dict[str, int]:
     found: dict[str, int] = {}
-    for chunk in _chunks(keys, 5_000):
-        found.update(conn.execute(select(journals.c.key, journals.c.id).where(journals.c.key.in_(chunk))).all())
+    for chunk in bulk.chunks(conn, keys):
+        found.update(conn.execute(select(journals.c.key, journals.c.id).where(bulk.among(conn, journals.c.key, chunk))).all())
     return found
 
 
@@ -286,13 +304,6 @@ def _same_or_raise(conn: Connection, journal: Journal, journal_id: int, ids: dic
         raise LedgerError(f"账务键 {journal.key} 已用于内容不同的分录。", key=journal.key)
 
 
-def _negative_allowed(conn: Connection, account_ids: set[int]) -> dict[int, bool]:
-    out: dict[int, bool] = {}
-    for chunk in _chunks(sorted(account_ids), 5_000):
-        out.update(conn.execute(select(accounts.c.id, accounts.c.negative_allowed).where(accounts.c.id.in_(chunk))).all())
-    return out
-
-
 def _insert_ignore(conn: Connection, table, keys: list[str]):
     if conn.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -301,8 +312,3 @@ def _insert_ignore(conn: Connection, table, keys: list[str]):
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
     return sqlite_insert(table).on_conflict_do_nothing(index_elements=keys)
-
-
-def _chunks(items: Sequence, size: int) -> Iterable[Sequence]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]

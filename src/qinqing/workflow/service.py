@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
@@ -27,7 +27,14 @@ from qinqing.rules import Policy, evaluate, parse_policy_text
 from qinqing.settings import get_settings
 from qinqing.workflow import defaults, ledger, states, workdays
 from qinqing.workflow import events as ev
-from qinqing.workflow.actors import Actor, Forbidden, require_enterprise, require_reader, require_staff
+from qinqing.workflow.actors import (
+    SYSTEM,
+    Actor,
+    Forbidden,
+    require_enterprise,
+    require_reader,
+    require_staff,
+)
 from qinqing.workflow.common import dumps, now
 from qinqing.workflow.common import jsonable as _jsonable
 from qinqing.workflow.errors import (
@@ -40,6 +47,7 @@ from qinqing.workflow.errors import (
     NotEligible,
     NotFound,
 )
+from qinqing.workflow.grants import GRANT_EXPIRY_TASK, GrantsMixin
 from qinqing.workflow.idempotency import CommandResult, command, retrying
 from qinqing.workflow.money import fen
 from qinqing.workflow.payments import PaymentsMixin
@@ -54,6 +62,9 @@ from qinqing.workflow.tables import (
 )
 
 DEADLINE_TASK = "workflow.deadline"
+REMINDER_TASK = "workflow.reminder"
+WAITING = {"review": (states.ACCEPTED, states.REVIEWING, states.JOINT_REVIEW),
+           "payment": (states.APPROVED, states.AWAITING_PAYMENT, states.PAYMENT_FAILED, states.REPAYING)}
 DECISIONS = {"approve": "批准", "reject": "驳回", "return": "退回补正"}
 
 
@@ -120,7 +131,7 @@ def required_materials(policy: Policy, data_outcome) -> list[dict[str, str]]:
     return wanted
 
 
-class WorkflowService(PaymentsMixin):
+class WorkflowService(PaymentsMixin, GrantsMixin):
     def __init__(self, engine: Engine, catalogue: CatalogueStore | None = None, today: Callable[[], date] | None = None,
                  results: Any | None = None) -> None:
         self.engine = engine
@@ -271,6 +282,8 @@ class WorkflowService(PaymentsMixin):
             self._require_department(actor, app, department)
             if app["created_by"] == actor.name:
                 raise Forbidden("申报人不能审核自己的申报（利益冲突）。", application_id=application_id)
+            if app["state"] == states.CONFIRMED:
+                self._objection_open(conn, app)
             if app["state"] in (states.ACCEPTED, states.CONFIRMED):
                 action = "joint_review" if len(json.loads(app["departments"])) > 1 else "review"
                 if app["state"] == states.CONFIRMED:
@@ -546,7 +559,46 @@ class WorkflowService(PaymentsMixin):
             out.append(_jsonable(item))
         return out
 
+    # ---------------------------------------------------------------- time limits
+    def deadline_passed(self, application_id: int, kind: str, due: str) -> str:
+        """The clock of a time limit rang: 逾期未补正 rejects; a review or payment still waiting escalates
+        (a DeadlineMissed event and an audit row). A clock whose deadline has since moved does nothing."""
+        def run(conn: Connection) -> str:
+            app = self._lock(conn, application_id)
+            if app["deadline"] is None or app["deadline"].isoformat() != due or app["deadline_kind"] != kind:
+                return "stale"
+            if kind == "correction" and app["state"] == states.RETURNED:
+                to = states.next_state(app["state"], "expire", application_id)
+                self._set_state(conn, app, to, SYSTEM, "逾期未补正", decided=True)
+                self._record(conn, SYSTEM, "application.expire", app, to, "逾期未补正")
+                return "expired"
+            if app["state"] in WAITING.get(kind, ()):
+                emit(conn, ev.DeadlineMissed(application_id=application_id, policy_id=app["policy_id"],
+                                             uscc=app["uscc"], actor=SYSTEM.name, kind=kind, deadline=due),
+                     actor=SYSTEM.name)
+                audit.record(conn, actor=SYSTEM.name, action="application.overdue", object_type="application",
+                             object_id=application_id, after={"kind": kind, "deadline": due}, reason="超过时限，已督办")
+                return "escalated"
+            return "done"
+
+        return self._retry(run)
+
+    def remind(self, application_id: int, kind: str, due: str) -> bool:
+        with self.engine.begin() as conn:
+            app = conn.execute(select(applications).where(applications.c.id == application_id)).mappings().first()
+            if app is None or app["deadline"] is None or app["deadline"].isoformat() != due:
+                return False
+            emit(conn, ev.DeadlineNear(application_id=application_id, policy_id=app["policy_id"], uscc=app["uscc"],
+                                       actor=SYSTEM.name, kind=kind, deadline=due), actor=SYSTEM.name)
+            return True
+
     # ---------------------------------------------------------------- internals
+    def _plan(self, policy: Policy, department: str) -> ReviewPlan:
+        return review_plan(policy, department)
+
+    def _retry(self, fn):
+        return retrying(self.engine, fn)
+
     def _lock(self, conn: Connection, application_id: int):
         app = conn.execute(select(applications).where(applications.c.id == application_id)
                            .with_for_update()).mappings().first()
@@ -590,11 +642,13 @@ class WorkflowService(PaymentsMixin):
         self._transition(conn, app["id"], app["state"], to, actor, reason)
         clock = f"application:{app['id']}"
         jobs.cancel(conn, DEADLINE_TASK, clock)
+        jobs.cancel(conn, REMINDER_TASK, clock)
         if deadline is not None:
-            due = datetime.combine(deadline.day, datetime.max.time(), tzinfo=workdays.CHINA)
-            jobs.enqueue(conn, DEADLINE_TASK, {"application_id": app["id"], "kind": deadline_kind,
-                                               "due": deadline.day.isoformat()},
-                         key=clock, run_after=due, subject=clock)
+            payload = {"application_id": app["id"], "kind": deadline_kind, "due": deadline.day.isoformat()}
+            jobs.enqueue(conn, DEADLINE_TASK, payload, key=clock, run_after=workdays.end_of(deadline.day), subject=clock)
+            remind = workdays.working_days_before(deadline.day, defaults.REMIND_BEFORE_DAYS)
+            if remind > self.today():
+                jobs.enqueue(conn, REMINDER_TASK, payload, key=clock, run_after=workdays.end_of(remind), subject=clock)
 
     def _transition(self, conn: Connection, app_id: int, before: str | None, to: str, actor: Actor,
                     reason: str | None) -> None:
@@ -628,3 +682,14 @@ def _totals_json(totals: ledger.PolicyTotals | None) -> dict[str, int]:
         return {"funded_fen": 0, "available_fen": 0, "reserved_fen": 0, "paid_fen": 0, "returned_fen": 0}
     return {"funded_fen": totals.funded, "available_fen": totals.available, "reserved_fen": totals.reserved,
             "paid_fen": totals.paid, "returned_fen": totals.returned}
+
+
+def _service_for(job: jobs.JobContext) -> WorkflowService:
+    return WorkflowService(job.engine, today=job.settings.today)
+
+
+jobs.register_task(DEADLINE_TASK, lambda job, p: {"result": _service_for(job).deadline_passed(
+    p["application_id"], p["kind"], p["due"])})
+jobs.register_task(REMINDER_TASK, lambda job, p: {"sent": _service_for(job).remind(p["application_id"], p["kind"], p["due"])})
+jobs.register_task(GRANT_EXPIRY_TASK, lambda job, p: {"expired": _service_for(job).expire_grant_batch(
+    SYSTEM, p["grant_batch_id"])})

@@ -67,3 +67,20 @@ def working_days_left(today: date, due: date) -> int:
     if due >= today:
         return sum(1 for n in range(1, (due - today).days + 1) if is_working_day(today + timedelta(days=n)))
     return -sum(1 for n in range(0, (today - due).days) if is_working_day(due + timedelta(days=n + 1)))
+
+
+def end_of(day: date):
+    """The last moment of ``day`` in China time (a deadline's clock rings then)."""
+    from datetime import datetime, time
+
+    return datetime.combine(day, time(23, 59, 59), tzinfo=CHINA)
+
+
+def working_days_before(day: date, days: int) -> date:
+    """The working day ``days`` working days before ``day``."""
+    left = days
+    while left:
+        day -= timedelta(days=1)
+        if is_working_day(day):
+            left -= 1
+    return day

@@ -17,7 +17,8 @@ branch_labels = ("workflow",)
 depends_on = None
 
 # The ledger is append-only: entries and journals refuse UPDATE, DELETE and TRUNCATE, and on PostgreSQL
-# every journal's entries must sum to zero when its transaction commits (a deferred constraint trigger).
+# every statement that inserts entries must insert whole journals: per journal they sum to zero (a
+# statement-level trigger over the inserted rows; the ledger writes a journal's legs in one statement).
 POSTGRES_UP = [
     """
     CREATE FUNCTION workflow_ledger_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -28,18 +29,18 @@ POSTGRES_UP = [
     """,
     """
     CREATE FUNCTION workflow_journal_balanced() RETURNS trigger LANGUAGE plpgsql AS $$
-    DECLARE total bigint;
+    DECLARE bad bigint;
     BEGIN
-        SELECT coalesce(sum(amount_fen), 0) INTO total FROM workflow_entries WHERE journal_id = NEW.journal_id;
-        IF total <> 0 THEN
-            RAISE EXCEPTION 'journal % does not balance (sum %)', NEW.journal_id, total USING ERRCODE = 'check_violation';
+        SELECT journal_id INTO bad FROM new_entries GROUP BY journal_id HAVING sum(amount_fen) <> 0 LIMIT 1;
+        IF bad IS NOT NULL THEN
+            RAISE EXCEPTION 'journal % does not balance', bad USING ERRCODE = 'check_violation';
         END IF;
         RETURN NULL;
     END $$
     """,
     """
-    CREATE CONSTRAINT TRIGGER workflow_entries_balanced AFTER INSERT ON workflow_entries
-        DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION workflow_journal_balanced()
+    CREATE TRIGGER workflow_entries_balanced AFTER INSERT ON workflow_entries
+        REFERENCING NEW TABLE AS new_entries FOR EACH STATEMENT EXECUTE FUNCTION workflow_journal_balanced()
     """,
 ]
 for _table in ("workflow_entries", "workflow_journals"):
