@@ -65,6 +65,6 @@ def test_search_through_the_api_and_filters(client_for):
     retail = {p["policy_id"] for p in anyone.get("/api/policies", params={"industry": "F52"}).json()["policies"]}
     assert "hlj-2021-new-above-scale-industrial" not in retail and "test-rd-subsidy" in retail
     page = anyone.get("/policies", params={"q": "研发 补助"}).text
-    assert "企业研究开发费用补助" in page
+    assert "企业<mark>研究开发</mark>费用<mark>补助</mark>" in page  # 研究开发 stands for 研发
     detail = anyone.get("/policies/test-rd-subsidy").text
     assert "按研发费用的10%给予补助，最高不超过50万元" in detail and "https://example.org/rd" in detail

@@ -6,53 +6,62 @@ from fastapi import APIRouter, Request
 
 from qinqing.accounts.authz import Role
 from qinqing.web.deps import CurrentPrincipal, ServicesDep
-from qinqing.web.services.library import LibraryItem, PolicyFilters, region_label
+from qinqing.web.services.library import (
+    STATUS_KEYS,
+    InvalidFilter,
+    LibraryItem,
+    highlight,
+    industry_choices,
+    read_filters,
+    region_label,
+)
 
 router = APIRouter()
 
 
-def _filters(q: str = "", level: str = "", region: str = "", industry: str = "", support_type: str = "",
-             mode: str = "", valid_now: bool = False) -> PolicyFilters:
-    return PolicyFilters(q=q, level=level, region=region, industry=industry, support_type=support_type,
-                         mode=mode, valid_now=valid_now)
-
-
-def _summary(item: LibraryItem) -> dict:
+def _summary(item: LibraryItem, today) -> dict:
     p = item.policy
     return {
         "policy_id": p.id, "title": p.title, "issuer": p.issuer, "document": p.document, "level": p.level,
         "region": p.region, "region_name": region_label(p.region), "industries": list(p.industries),
         "support_type": p.support_type, "mode": p.mode, "valid_from": p.valid_from.isoformat(),
         "valid_to": p.valid_to.isoformat() if p.valid_to else None,
-        "budget": str(p.budget) if p.budget is not None else None, "score": item.score,
+        "budget": str(p.budget) if p.budget is not None else None, "status": item.status(today),
+        "score": item.score, "matched": list(item.matched),
     }
 
 
 @router.get("/api/policies", tags=["policies"])
-def list_policies(services: ServicesDep, q: str = "", level: str = "", region: str = "", industry: str = "",
-                  support_type: str = "", mode: str = "", valid_now: bool = False) -> dict:
-    """Published policies, filtered; with `q`, ranked by full-text relevance (jieba + BM25)."""
-    items = services.library.browse(_filters(q, level, region, industry, support_type, mode, valid_now),
-                                    services.today())
-    return {"count": len(items), "policies": [_summary(i) for i in items]}
+def list_policies(request: Request, services: ServicesDep, q: str = "", level: str = "", region: str = "",
+                  industry: str = "", support_type: str = "", mode: str = "", status: str = "",
+                  valid_now: str = "") -> dict:
+    """Published policies, filtered; with `q`, every word required (or a synonym of it), ranked by BM25.
+
+    `status`: valid (有效) / upcoming (未生效) / expired (已过期); `valid_now=true` is `status=valid`. A value
+    that is not one of a filter's choices is a 422 `web.invalid_filter`."""
+    filters = read_filters(request.query_params)
+    if filters.problems:
+        raise InvalidFilter("".join(filters.problems), problems=list(filters.problems))
+    today = services.today()
+    items = services.library.browse(filters, today)
+    return {"count": len(items), "policies": [_summary(i, today) for i in items]}
 
 
 @router.get("/api/policies/{policy_id}", tags=["policies"])
 def get_policy(policy_id: str, services: ServicesDep) -> dict:
     """One published policy with its conditions, benefit, materials and source."""
     item = services.library.get(policy_id)
-    return {**_summary(item), "policy": item.policy.model_dump(mode="json")}
+    return {**_summary(item, services.today()), "policy": item.policy.model_dump(mode="json")}
 
 
 @router.get("/policies", include_in_schema=False)
-def policies_page(request: Request, services: ServicesDep, principal: CurrentPrincipal, q: str = "",
-                  level: str = "", region: str = "", industry: str = "", support_type: str = "", mode: str = "",
-                  valid_now: bool = False):
-    filters = _filters(q, level, region, industry, support_type, mode, valid_now)
+def policies_page(request: Request, services: ServicesDep, principal: CurrentPrincipal):
+    filters = read_filters(request.query_params)  # unusable values are shown on the page, never a 422
     items = services.library.browse(filters, services.today())
     return request.app.state.templates.TemplateResponse(
         request, "policies.html",
         {"items": items, "filters": filters, "facets": services.library.facets(), "region_label": region_label,
+         "industry_choices": industry_choices(), "statuses": STATUS_KEYS, "highlight": highlight,
          "today": services.today()},
     )
 
@@ -62,7 +71,7 @@ def policy_page(policy_id: str, request: Request, services: ServicesDep, princip
     item = services.library.get(policy_id)
     return request.app.state.templates.TemplateResponse(
         request, "policy.html", {"item": item, "p": item.policy, "region_label": region_label,
-                                 "today": services.today(),
+                                 "today": services.today(), "status": item.status(services.today()),
                                  # Government staff also see the rule expressions; enterprises read Chinese only.
                                  "staff": principal is not None and principal.role is not Role.ENTERPRISE},
     )

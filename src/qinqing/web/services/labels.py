@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 from qinqing.catalogue.labels import chinese_number, condition_label, path_label  # noqa: F401 (re-exported)
 from qinqing.registry.schema import ALL_FIELDS, FIELDS_BY_NAME
@@ -46,6 +47,18 @@ def fields_read(expr: str) -> list[FieldLabel]:
 
 def derived_explained(name: str) -> str:
     return DERIVED_EXPLAINED.get(name, "")
+
+
+STATUSES = ("有效", "未生效", "已过期")
+
+
+def validity_status(valid_from: date, valid_to: date | None, today: date) -> str:
+    """未生效 before ``valid_from``, 已过期 after ``valid_to`` (both days included in 有效), else 有效."""
+    if today < valid_from:
+        return "未生效"
+    if valid_to is not None and today > valid_to:
+        return "已过期"
+    return "有效"
 
 
 def industry_label(code: str) -> str:

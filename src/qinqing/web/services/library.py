@@ -1,20 +1,42 @@
-"""政策库: the published catalogue, parsed once per catalogue revision, browsed and searched."""
+"""政策库: the published catalogue, parsed once per catalogue revision, browsed and searched.
+
+Search semantics are ``qinqing.search``'s (every word required, synonyms within a word, BM25). Filters come
+from the query string as text and are read by :func:`read_filters`, which never fails: a value it cannot
+use is reported (a Chinese message the page shows beside the filters, a 422 ``web.invalid_filter`` from the
+API) and that one filter is not applied.
+"""
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date
+
+from markupsafe import Markup, escape
 
 from qinqing.catalogue.errors import PolicyNotFound
 from qinqing.catalogue.parse import parse_policy
 from qinqing.catalogue.store import CatalogueStore, PolicyEntry
-from qinqing.registry.standards import regions
+from qinqing.registry.standards import industries, regions
 from qinqing.rules.model import NATIONAL_REGION, Policy
-from qinqing.search import SearchIndex, policy_document
+from qinqing.search import SearchIndex, policy_document, segments, snippet
+from qinqing.web.errors import WebError
+from qinqing.web.services.labels import STATUSES, validity_status
 
 LEVELS = ("国家", "省", "市", "区县")
 MODES = ("免申即享", "即申即享", "申报", "遴选")
+# The status filter's values in the URL and what the page calls them (labels.validity_status).
+STATUS_KEYS = {"valid": "有效", "upcoming": "未生效", "expired": "已过期"}
+_TRUE = frozenset({"true", "1", "yes", "on", "是"})
+_FALSE = frozenset({"false", "0", "no", "off", "否", ""})
+
+
+class InvalidFilter(WebError):
+    """A filter value of 政策库 that is not one of its choices (e.g. an industry code not in GB/T 4754)."""
+
+    status = 422
+    code = "web.invalid_filter"
 
 
 @dataclass(frozen=True)
@@ -22,10 +44,72 @@ class PolicyFilters:
     q: str = ""
     level: str = ""
     region: str = ""  # policies that apply to enterprises registered in this region
-    industry: str = ""  # policies open to this GB/T 4754 code (or naming no industry)
+    industry: str = ""  # policies open to this GB/T 4754 code (or naming no industry), canonical ("C39")
     support_type: str = ""
     mode: str = ""
-    valid_now: bool = False
+    status: str = ""  # "" or a key of STATUS_KEYS
+    problems: tuple[str, ...] = field(default=(), compare=False)  # what read_filters could not use
+
+    @property
+    def valid_now(self) -> bool:
+        return self.status == "valid"
+
+
+def read_filters(params: Mapping[str, str]) -> PolicyFilters:
+    """The filters in a query string, leniently: an unusable value is left out and named in ``problems``.
+
+    ``valid_now`` (the old check box) is still read: a true value means ``status=valid``.
+    """
+    problems: list[str] = []
+
+    def text(name: str) -> str:
+        return (params.get(name) or "").strip()
+
+    level, mode = text("level"), text("mode")
+    if level and level not in LEVELS:
+        problems.append(f"层级“{level}”无效：应为{'、'.join(LEVELS)}之一，未按层级筛选。")
+        level = ""
+    if mode and mode not in MODES:
+        problems.append(f"兑现方式“{mode}”无效：应为{'、'.join(MODES)}之一，未按兑现方式筛选。")
+        mode = ""
+    region = text("region")
+    if region and not _is_national(region) and not regions.is_valid(region):
+        problems.append(f"地区代码“{region}”无效：应为 GB/T 2260 的六位代码，未按地区筛选。")
+        region = ""
+    industry = text("industry")
+    if industry:
+        canonical = industries.normalise(industry)
+        if canonical is None:
+            reason = industries.check(industry) or f"行业代码“{industry}”无效"
+            problems.append(f"{reason}，未按行业筛选。")
+        industry = canonical or ""
+    status = text("status")
+    if status in STATUSES:  # the Chinese label itself is accepted too
+        status = next(k for k, v in STATUS_KEYS.items() if v == status)
+    if status and status not in STATUS_KEYS:
+        problems.append(f"状态“{status}”无效：应为有效、未生效或已过期，未按状态筛选。")
+        status = ""
+    valid_now = text("valid_now").lower()
+    if not status and valid_now in _TRUE:
+        status = "valid"
+    elif valid_now not in _TRUE | _FALSE:
+        problems.append(f"“仅看有效期内”的取值“{params.get('valid_now')}”无法识别，未按有效期筛选。")
+    return PolicyFilters(q=text("q"), level=level, region=region, industry=industry,
+                         support_type=text("support_type"), mode=mode, status=status, problems=tuple(problems))
+
+
+def industry_choices() -> list[tuple[str, str, list[tuple[str, str]]]]:
+    """The industry dropdown: each GB/T 4754 门类 (code, name) with its 大类 (code, name)."""
+    divisions: dict[str, list[tuple[str, str]]] = {}
+    for code in industries.codes("division"):
+        divisions.setdefault(code[0], []).append((code, industries.name(code) or code))
+    return [(s, industries.name(s) or s, divisions.get(s, [])) for s in industries.codes("section")]
+
+
+def highlight(text: str, words: tuple[str, ...] | list[str]) -> Markup:
+    """``text`` escaped, with each matched word in <mark> (a Jinja filter: ``title | highlight(item.matched)``)."""
+    return Markup("").join(Markup("<mark>{}</mark>").format(piece) if hit else escape(piece)
+                           for piece, hit in segments(text, words))
 
 
 class LibraryItem:
@@ -33,12 +117,14 @@ class LibraryItem:
     policy, parsed the first time a page needs more than the metadata (46,000 parses took a worker's
     first request 20 s)."""
 
-    __slots__ = ("entry", "_policy", "score")
+    __slots__ = ("_policy", "entry", "matched", "score")
 
-    def __init__(self, entry: PolicyEntry, policy: Policy | None = None, score: float | None = None) -> None:
+    def __init__(self, entry: PolicyEntry, policy: Policy | None = None, score: float | None = None,
+                 matched: tuple[str, ...] = ()) -> None:
         self.entry = entry
         self._policy = policy
         self.score = score
+        self.matched = matched  # the query's words and synonyms found in it, for highlighting
 
     @property
     def policy(self) -> Policy:
@@ -46,8 +132,21 @@ class LibraryItem:
             self._policy = parse_policy(self.entry.yaml_text, self.entry.policy_id)
         return self._policy
 
-    def scored(self, score: float) -> LibraryItem:
-        return LibraryItem(self.entry, self._policy, score)
+    def scored(self, score: float, matched: tuple[str, ...] = ()) -> LibraryItem:
+        return LibraryItem(self.entry, self._policy, score, matched)
+
+    def status(self, today: date) -> str:
+        """有效, 未生效 or 已过期 on ``today``."""
+        return validity_status(self.entry.valid_from, self.entry.valid_to, today)
+
+    @property
+    def excerpt(self) -> str:
+        """Where the clauses mention a matched word (empty without a search)."""
+        if not self.matched:
+            return ""
+        p = self.policy
+        clauses = [c.clause for c in p.conditions] + ([p.benefit.clause] if p.benefit else [])
+        return snippet(" ".join(clauses + [p.document]).replace("\n", " "), self.matched)
 
     @property
     def region_name(self) -> str:
@@ -71,10 +170,10 @@ def applies_in(policy_region: str, region: str) -> bool:
     return regions.within(region, policy_region) or regions.within(policy_region, region)
 
 
-def open_to(industries: tuple[str, ...], industry: str) -> bool:
-    if not industries:
+def open_to(codes: tuple[str, ...], industry: str) -> bool:
+    if not codes:
         return True
-    return any(industry.startswith(p) or p.startswith(industry) for p in industries)
+    return any(industry.startswith(p) or p.startswith(industry) for p in codes)
 
 
 class PolicyLibrary:
@@ -122,7 +221,8 @@ class PolicyLibrary:
     def browse(self, filters: PolicyFilters, today: date) -> list[LibraryItem]:
         items = self._refresh()
         if filters.q.strip():
-            found = [items[h.key].scored(h.score) for h in self._search_index().search(filters.q) if h.key in items]
+            found = [items[h.key].scored(h.score, h.matched) for h in self._search_index().search(filters.q)
+                     if h.key in items]
         else:
             found = sorted(items.values(), key=lambda i: (-i.entry.valid_from.toordinal(), i.entry.policy_id))
         return [i for i in found if _passes(i.entry, filters, today)]
@@ -142,8 +242,8 @@ def _passes(entry: PolicyEntry, f: PolicyFilters, today: date) -> bool:
     return (
         (not f.level or entry.level == f.level)
         and (not f.region or applies_in(entry.region_code, f.region))
-        and (not f.industry or open_to(entry.industries, f.industry.upper()))
+        and (not f.industry or open_to(entry.industries, f.industry))
         and (not f.support_type or entry.support_type == f.support_type)
         and (not f.mode or entry.mode == f.mode)
-        and (not f.valid_now or entry.valid_on(today))
+        and (not f.status or validity_status(entry.valid_from, entry.valid_to, today) == STATUS_KEYS[f.status])
     )
