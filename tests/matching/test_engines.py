@@ -12,6 +12,7 @@ import pytest
 
 from qinqing.matching.engines import RESULT_SCHEMA
 from qinqing.matching.engines import duckdb as duckdb_engine
+from qinqing.registry.errors import ImportFileError
 from qinqing.rules import load_policy
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,7 +88,7 @@ def test_gbk_csv_as_chinese_spreadsheets_save_it(tmp_path):
 def test_a_file_that_is_no_registry_is_a_chinese_error(tmp_path, content, message):
     path = tmp_path / "enterprises.csv"
     path.write_bytes(content)
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ImportFileError, match=message):
         duckdb_engine.match([HLJ], path, AS_OF)
 
 

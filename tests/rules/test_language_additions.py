@@ -162,10 +162,13 @@ def test_size_class_of_a_code_outside_the_standard_is_null_in_python_and_sql():
 
 
 def test_money_facts_are_exact_to_one_yuan():
+    from qinqing.rules.errors import InputError
+
     policy = make_policy({"big": "revenue >= 2000"})
     assert evaluate(policy, {"revenue": "1999.9999"}, AS_OF).status == "ineligible"
-    with pytest.raises(ValueError, match="最多 4 位小数"):
+    with pytest.raises(InputError, match="最多 4 位小数") as error:
         evaluate(policy, {"revenue": "1999.99999"}, AS_OF)
+    assert error.value.place.field == "revenue" and error.value.code == "rules.invalid_input"
 
 
 def test_cache_follows_policy_content_not_only_its_id():

@@ -162,7 +162,7 @@ def test_api_tokens_authenticate_without_csrf_and_can_be_revoked(app, web_engine
     assert client.get(f"/api/enterprises/{ELIGIBLE}/matches", headers=headers).status_code == 200
     AccountService(web_engine).revoke_token(token)
     response = client.get("/api/me", headers=headers)
-    assert response.status_code == 401 and response.json()["error"]["code"] == "not_authenticated"
+    assert response.status_code == 401 and response.json()["error"]["code"] == "accounts.not_authenticated"
 
 
 def _migrate_accounts_to(url: str, revision: str) -> None:

@@ -114,7 +114,7 @@ def test_admin_cannot_deactivate_itself(client_for, users):
 def test_forms_need_the_csrf_token(client_for, users):
     admin = client_for("admin")
     response = admin.post("/admin/users", data={"username": "nocsrf", "password": PASSWORD, "role": "supervisor"})
-    assert response.status_code == 403 and 'data-code="csrf_failed"' in response.text
+    assert response.status_code == 403 and 'data-code="accounts.csrf_failed"' in response.text
     response = admin.post(f"/admin/users/{_user_id(users, 'supervisor')}/deactivate", data={"csrf_token": "forged"})
     assert response.status_code == 403
     assert 'data-user="nocsrf"' not in admin.get("/admin/users").text
@@ -133,7 +133,7 @@ def test_api(client_for, users):
     uid = created.json()["id"]
     assert api.post(f"/api/admin/users/{uid}/deactivate", headers=auth).json() == {"id": uid, "active": False}
     bad = api.post(f"/api/admin/users/{uid}/password", json={"password": "short"}, headers=auth)
-    assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_account"
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "accounts.invalid_account"
 
 
 @pytest.mark.parametrize("user", ["ent_eligible", "officer_hlj", "supervisor"])
@@ -154,9 +154,9 @@ def test_only_admins(client_for, user, method, path):
             response = client.post(path, data={**data, "csrf_token": token})
     assert response.status_code == 403, response.text[:300]
     if path.startswith("/api"):
-        assert response.json()["error"]["code"] == "forbidden"
+        assert response.json()["error"]["code"] == "accounts.forbidden"
     else:
-        assert 'data-code="forbidden"' in response.text
+        assert 'data-code="accounts.forbidden"' in response.text
 
 
 OUT_OF_RANGE_IDS = ["99999999999999999999", "2147483648", "0", "-1", "424242"]
@@ -175,7 +175,7 @@ def test_ids_that_name_no_user_are_404_not_500(client_for, user_id, path, body):
     token = csrf_of(admin.get("/admin/users").text)
     response = admin.post(path.format(id=user_id), json=body, headers={"X-CSRF-Token": token})
     assert response.status_code == 404, response.text[:300]
-    assert response.json()["error"]["code"] == "not_found" and response.json()["error"]["message"] == "用户不存在。"
+    assert response.json()["error"]["code"] == "accounts.account_not_found" and response.json()["error"]["message"] == "用户不存在。"
 
 
 @pytest.mark.parametrize("user_id", OUT_OF_RANGE_IDS)
@@ -192,4 +192,4 @@ def test_token_ids_out_of_range_are_404(client_for, users, token_id):
     admin = client_for("admin")
     response = admin.post(f"/api/admin/users/{users['admin'].user_id}/tokens/{token_id}/revoke",
                           headers={"X-CSRF-Token": csrf_of(admin.get("/admin/users").text)})
-    assert response.status_code == 404 and response.json()["error"]["code"] == "token_not_found"
+    assert response.status_code == 404 and response.json()["error"]["code"] == "accounts.token_not_found"

@@ -44,9 +44,9 @@ def test_denied(client_for, user, method, path):
         response = client.get(path)
     assert response.status_code == 403, response.text[:500]
     if path.startswith("/api"):
-        assert response.json()["error"]["code"] == "forbidden"
+        assert response.json()["error"]["code"] == "accounts.forbidden"
     else:
-        assert "data-code=\"forbidden\"" in response.text
+        assert "data-code=\"accounts.forbidden\"" in response.text
 
 
 def test_officer_cannot_take_over_another_departments_policy_by_saving_it(client_for, web_engine):

@@ -38,7 +38,7 @@ def test_declared_length_over_the_limit_is_refused_with_413(small_app):
     client = TestClient(small_app)
     body = b'{"username": "admin", "password": "' + b"x" * LIMIT + b'"}'
     response = client.post("/api/auth/token", content=body, headers={"content-type": "application/json"})
-    error = assert_shape(response, 413, "body_too_large")
+    error = assert_shape(response, 413, "web.body_too_large")
     assert "请求内容过大" in error["message"]
     assert error["details"] == {"max_bytes": LIMIT}
     assert response.headers["x-content-type-options"] == "nosniff"
@@ -49,7 +49,7 @@ def test_chunked_body_over_the_limit_is_refused_with_413(small_app):
     response = client.post("/api/auth/token", content=chunks(4 * LIMIT), headers={"content-type": "application/json"})
     assert "content-length" not in response.request.headers
     assert response.request.headers["transfer-encoding"] == "chunked"
-    assert_shape(response, 413, "body_too_large")
+    assert_shape(response, 413, "web.body_too_large")
 
 
 def test_understated_content_length_does_not_pass_the_limit(small_app):
@@ -92,10 +92,10 @@ def test_form_over_the_limit_gets_a_chinese_413_page(small_app):
     response = client.post("/login", data={"username": "admin", "password": "x" * LIMIT, "csrf_token": token})
     assert response.status_code == 413
     assert response.headers["content-type"].startswith("text/html")
-    assert 'data-code="body_too_large"' in response.text and "请求内容过大" in response.text
+    assert 'data-code="web.body_too_large"' in response.text and "请求内容过大" in response.text
 
 
 def test_default_app_refuses_two_mebibytes(client_for):
     response = client_for(None).post("/api/auth/token", content=chunks(2 * 1024 * 1024),
                                      headers={"content-type": "application/json"})
-    assert_shape(response, 413, "body_too_large")
+    assert_shape(response, 413, "web.body_too_large")

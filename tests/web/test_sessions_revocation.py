@@ -132,7 +132,7 @@ def test_owners_list_and_revoke_their_own_tokens(app, client_for):
     stranger = client_for("officer_hlj")
     response = stranger.post(f"/api/me/tokens/{second['id']}/revoke",
                              headers={"X-CSRF-Token": csrf_of(stranger.get("/policies").text)})
-    assert response.status_code == 404 and response.json()["error"]["code"] == "token_not_found"
+    assert response.status_code == 404 and response.json()["error"]["code"] == "accounts.token_not_found"
     assert response.json()["error"]["message"] == "API 令牌不存在。"
     assert api.get("/api/me", headers=_bearer(second["token"])).status_code == 200
     assert client_for(None).get("/api/me/tokens").status_code == 401

@@ -86,9 +86,9 @@ def test_enterprises_and_officers_are_denied(client_for, user, path):
     response = client_for(user).get(path)
     assert response.status_code == 403
     if path.startswith("/api"):
-        assert response.json()["error"]["code"] == "forbidden"
+        assert response.json()["error"]["code"] == "accounts.forbidden"
     else:
-        assert 'data-code="forbidden"' in response.text
+        assert 'data-code="accounts.forbidden"' in response.text
 
 
 def test_anonymous_is_sent_to_login(client_for):

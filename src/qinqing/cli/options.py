@@ -46,13 +46,15 @@ def load_policies_or_exit(path: Path, param_hint: str = "--policies") -> list:
 @contextmanager
 def registry_file(path: Path, param_hint: str = "--enterprises") -> Iterator[Path]:
     """A registry file the user named, for reading inside the block: one that does not exist, or
-    that the engines cannot read as a registry (their ValueError), is a Chinese usage error."""
+    that the engines cannot read as a registry (a RegistryError), is a Chinese usage error."""
+    from qinqing.registry.errors import RegistryError
+
     if not path.exists():
         raise typer.BadParameter(f"找不到企业数据文件“{path}”", param_hint=param_hint)
     try:
         yield path
-    except ValueError as error:
-        raise typer.BadParameter(str(error), param_hint=param_hint) from None
+    except RegistryError as error:
+        raise typer.BadParameter(str(error.located(file=str(path))), param_hint=param_hint) from None
 
 
 def published_catalogue(*, required: bool = True) -> list:

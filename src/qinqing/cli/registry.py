@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from qinqing.cli.options import parse_date, reference_date
-from qinqing.registry.errors import ImportFileError
+from qinqing.registry.errors import ImportFileError, RegistryError
 
 app = typer.Typer(help="Enterprise registry: generate synthetic data, import exports, validate.", no_args_is_help=True)
 console = Console()
@@ -42,8 +42,8 @@ def generate(
         task = progress.add_task("生成企业", total=n)
         try:
             run(out, n, seed, province=province, as_of=reference, progress=lambda rows: progress.advance(task, rows))
-        except ValueError as error:
-            err_console.print(f"[red]{error}[/red]")
+        except RegistryError as error:  # the options asked for what the generator cannot do: a usage error
+            err_console.print(f"[red]错误：{escape(str(error))}[/red]", soft_wrap=True)
             raise typer.Exit(2) from None
     console.print(f"已生成 {n:,} 家企业 → {out}")
 

@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from qinqing.matching.engines.vectorised import MatchBatch, VectorisedMatcher
+from qinqing.matching.errors import UnknownEngine
 from qinqing.matching.pairs import EncodedPairs
 from qinqing.matching.single import EnterpriseMatcher
 from qinqing.matching.results import ResultStore
@@ -89,7 +90,7 @@ def match_batches(policies: Sequence[Any], enterprises: pa.Table, as_of: date, *
     elif engine == "spark":
         from qinqing.matching.engines.spark import match
     else:
-        raise ValueError(f"未知的匹配引擎：{engine}（可选：{'、'.join(ENGINES)}）")
+        raise UnknownEngine(f"未知的匹配引擎：{engine}（可选：{'、'.join(ENGINES)}）", engine=engine)
     table = match(policies, enterprises, as_of)
     if progress:
         progress(table.num_rows, table.num_rows)

@@ -24,6 +24,8 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from qinqing.errors import Place
+from qinqing.registry.errors import GenerateRefused
 from qinqing.registry.schema import STORED_FIELDS
 from qinqing.registry.standards import industries, regions, uscc
 from qinqing.registry.tables import ENTERPRISES_ARROW_SCHEMA
@@ -92,7 +94,7 @@ class Plan:
         if self.province:
             home = np.array([c[:2] == self.province[:2] for c in codes])
             if not home.any():
-                raise ValueError(f"省级行政区划代码“{self.province}”下没有区县")
+                raise GenerateRefused(f"省级行政区划代码“{self.province}”下没有区县", province=self.province)
             weights = np.where(home, weights / weights[home].sum() * HOME_SHARE,
                                weights / weights[~home].sum() * (1 - HOME_SHARE))
         return codes_array, weights / weights.sum(), np.array(prefixes, dtype=object)
@@ -147,7 +149,7 @@ def generate(
     plan = Plan(seed, province, as_of)
     suffix = path.suffix.lower()
     if suffix not in {".csv", ".parquet"}:
-        raise ValueError(f"输出文件应以.csv或.parquet结尾：{path}")
+        raise GenerateRefused("输出文件应以.csv或.parquet结尾", place=Place(file=str(path)))
     writer = _writer(path, suffix)
     try:
         for chunk, start in enumerate(range(0, n, chunk_rows)):

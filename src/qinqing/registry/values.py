@@ -15,11 +15,15 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 
+from qinqing.registry.errors import RegistryError
 from qinqing.registry.schema import FieldType
 
 
-class ValueProblem(ValueError):
+class ValueProblem(RegistryError):
     """A cell that cannot be read as its field's type; ``reason`` is shown to the user."""
+
+    code = "registry.invalid_value"
+    status = 422
 
     def __init__(self, reason: str):
         super().__init__(reason)

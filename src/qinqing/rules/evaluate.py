@@ -22,6 +22,7 @@ from sqlglot import exp
 from qinqing.registry.derived import derive
 from qinqing.registry.schema import ALL_FIELDS, FIELDS_BY_NAME, STORED_NAMES, FieldType
 from qinqing.rules.compile import CompiledPolicy, compile_policy
+from qinqing.rules.errors import InputError
 from qinqing.rules.inputs import stored_inputs, used_inputs
 from qinqing.rules.interpret import Fn, to_python
 from qinqing.rules.model import Policy
@@ -77,12 +78,12 @@ def enterprise_values(
     """The stored fields of ``facts`` coerced to their types (absent = None), and the derived fields as of ``as_of``.
 
     ``needed`` limits coercion to the stored fields a policy reads (others stay None); every key is still
-    checked. Raises ValueError naming unknown or derived keys, or a value of the wrong type."""
+    checked. Raises InputError naming unknown or derived keys, or a value of the wrong type."""
     unknown = [k for k in facts if k not in _STORED]
     if unknown:
         derived_keys = [k for k in unknown if k in FIELDS_BY_NAME]
         hint = f"（{', '.join(derived_keys)} 是派生字段，由其他字段计算得出，请提供其来源字段）" if derived_keys else ""
-        raise ValueError(f"未知或不可直接提供的企业字段：{', '.join(unknown)}{hint}")
+        raise InputError(f"未知或不可直接提供的企业字段：{', '.join(unknown)}{hint}", unknown[0] if len(unknown) == 1 else None)
     row = dict.fromkeys(STORED_NAMES)
     for name in facts if needed is None else needed:
         row[name] = coerce(name, facts.get(name))
@@ -190,7 +191,7 @@ def coerce(name: str, value: Any) -> Any:
         if kind == FieldType.MONEY:
             amount = Decimal(str(value))
             if not amount.is_finite() or amount.quantize(_MONEY_PLACES) != amount:
-                raise ValueError(f"字段 {name} 的金额“{value}”无效：金额以万元计，最多 4 位小数（1 元）")
+                raise InputError(f"字段 {name} 的金额“{value}”无效：金额以万元计，最多 4 位小数（1 元）", name)
             return amount
         if kind == FieldType.INTEGER:
             if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
@@ -205,9 +206,5 @@ def coerce(name: str, value: Any) -> Any:
         if kind == FieldType.DATE:
             return value if isinstance(value, date) else date.fromisoformat(str(value))
         return str(value)
-    except ArithmeticError:
-        raise ValueError(f"字段 {name} 的取值“{value}”不是{kind.value}类型") from None
-    except ValueError as error:
-        if str(error).startswith("字段"):
-            raise
-        raise ValueError(f"字段 {name} 的取值“{value}”不是{kind.value}类型") from None
+    except (ArithmeticError, ValueError, TypeError):  # the conversions' own, and the two raised above
+        raise InputError(f"字段 {name} 的取值“{value}”不是{kind.value}类型", name) from None

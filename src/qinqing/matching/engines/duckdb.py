@@ -10,6 +10,7 @@ import duckdb
 import pyarrow as pa
 
 from qinqing.matching.engines import RESULT_SCHEMA, match_sql, transcoded_csv, typed_enterprises
+from qinqing.registry.errors import ImportFileError
 from qinqing.rules.model import Policy
 
 
@@ -39,14 +40,14 @@ def load_enterprises(con: duckdb.DuckDBPyConnection, enterprises: pa.Table | str
         elif suffix == ".csv":
             raw = _read_csv(con, Path(path))
         else:
-            raise ValueError(f"企业数据文件应为 .csv 或 .parquet：{path}")
+            raise ImportFileError(path, "企业数据文件应为 .csv 或 .parquet")
     raw.create_view("raw_enterprises")
     con.execute(f"CREATE TEMP VIEW enterprises AS {typed_enterprises('raw_enterprises', raw.columns).sql(dialect='duckdb')}")
 
 
 def _read_csv(con: duckdb.DuckDBPyConnection, path: Path) -> duckdb.DuckDBPyRelation:
     """Every column as text (the schema types them); UTF-8 read by DuckDB, a GBK/GB18030 export (as
-    Chinese spreadsheets save it) transcoded by Arrow. A file that is not CSV is a ValueError."""
+    Chinese spreadsheets save it) transcoded by Arrow. A file that is not CSV is an ImportFileError."""
     try:
         transcoded = transcoded_csv(path)
         if transcoded is not None:
@@ -54,4 +55,4 @@ def _read_csv(con: duckdb.DuckDBPyConnection, path: Path) -> duckdb.DuckDBPyRela
         return con.read_csv(str(path), all_varchar=True, header=True)
     except duckdb.Error as error:
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise ValueError(f"无法按 CSV 读取企业数据文件“{path}”：{reason}") from error
+        raise ImportFileError(path, f"无法按 CSV 读取企业数据文件：{reason}") from error

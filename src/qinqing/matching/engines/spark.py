@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 
 from qinqing.matching.engines import RESULT_SCHEMA, match_sql, transcoded_csv, typed_enterprises
+from qinqing.registry.errors import ImportFileError
 from qinqing.rules.model import Policy
 
 if TYPE_CHECKING:
@@ -70,4 +71,4 @@ def _raw(spark: SparkSession, enterprises: pa.Table | str | Path) -> DataFrame:
         if transcoded is not None:
             return spark.createDataFrame(transcoded)
         return spark.read.option("header", True).option("encoding", "UTF-8").csv(path)
-    raise ValueError(f"企业数据文件应为 .csv 或 .parquet：{path}")
+    raise ImportFileError(path, "企业数据文件应为 .csv 或 .parquet")
