@@ -14,7 +14,9 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def worker(
-        imports: list[str] = typer.Option([], "--import", help="Also import MODULE (it registers more jobs)."),
+        imports: list[str] = typer.Option([], "--import", help="Also import MODULE (it registers more jobs); "
+                                          "give every worker the same modules (a worker hands each event to "
+                                          "the handlers it knows)."),
         lease: float = typer.Option(60.0, min=1.0, help="Seconds a claimed job stays this worker's without a "
                                     "heartbeat; a job of a worker killed mid-way runs again after this."),
         poll: float = typer.Option(1.0, min=0.05, help="Seconds between looks for work when idle."),
