@@ -9,7 +9,15 @@ import pytest
 from jinja2 import Environment
 
 from qinqing.web.services import formatting
-from qinqing.web.services.formatting import field_value, measure, money, money_exact, money_text, number, percent
+from qinqing.web.services.formatting import (
+    field_value,
+    measure,
+    money,
+    money_exact,
+    money_text,
+    number,
+    percent,
+)
 
 
 @pytest.mark.parametrize(
@@ -21,15 +29,15 @@ from qinqing.web.services.formatting import field_value, measure, money, money_e
         (Decimal("44.9986"), "45 万元"),  # two decimals at most: 45.00 → 45
         (Decimal("262.017"), "262.02 万元"),
         (Decimal("50.0000"), "50 万元"),
-        (Decimal("1"), "1 万元"),
+        (Decimal(1), "1 万元"),
         (Decimal("0.999999"), "1 万元"),  # 9,999.99 元 rounds up to 1 万元, not "10,000 元"
         (Decimal("9999.99"), "9,999.99 万元"),
         (Decimal("9999.996"), "1 亿元"),  # rounds to 10,000.00 万元
-        (Decimal("10000"), "1 亿元"),
+        (Decimal(10000), "1 亿元"),
         (Decimal("27645.42"), "2.76 亿元"),
-        (Decimal("123456789"), "12,345.68 亿元"),
+        (Decimal(123456789), "12,345.68 亿元"),
         (Decimal("-262.017"), "-262.02 万元"),
-        (Decimal("0"), "0 元"),
+        (Decimal(0), "0 元"),
         (0.0691, "691 元"),  # floats by their decimal text
         ("262.017", "262.02 万元"),
         (None, "—"),

@@ -140,7 +140,7 @@ def field_value(unit: str, value: Any) -> str:
     they are (no separator), 人 as a count, other units as measures."""
     if value is None:
         return NONE
-    if isinstance(value, bool) or isinstance(value, str) or _decimal(value) is None:
+    if isinstance(value, (bool, str)) or _decimal(value) is None:
         return str(value)
     if unit == "万元":
         return money_text(value)
