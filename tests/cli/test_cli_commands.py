@@ -26,6 +26,7 @@ COMMANDS = [
     ("run",), ("run", "full"), ("run", "enterprise"), ("run", "policy"),
     ("lists",), ("lists", "push"), ("lists", "auto-grant"),
     ("audit",), ("audit", "verify"), ("audit", "show"),
+    ("indices",), ("indices", "compute"), ("indices", "list"), ("indices", "supervise"),
     ("worker",), ("jobs",),
 ]  # fmt: skip
 CJK = re.compile(r"[\u3400-\u9fff]")
