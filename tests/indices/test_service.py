@@ -146,3 +146,25 @@ def test_monthly_job_computes_registered_indices_once(service, engine, monkeypat
     assert first["appeals_index"].startswith("computed") and first["kuaixiang"].startswith("skipped")
     assert monthly.compute_month(service, "2025-02")["appeals_index"] == "already computed"
     assert [r["unit"] for r in service.ranking(service.run("appeals_index", "2025-02")["id"])] == ["d1", "d3", "d2"]
+
+
+def test_robust_supervision_over_stored_intervals(service) -> None:
+    from qinqing.indices.load import BUILTIN_DIR
+
+    path = BUILTIN_DIR / "kuaixiang_sample.yaml"
+    text = path.read_text(encoding="utf-8").replace("robust: false", "robust: true")
+    system = parse_system(text)
+    for month in ("2025-01", "2025-02"):
+        service.compute_period(system, text, month, actor="system:test", base_dir=BUILTIN_DIR)
+    history = service.history("kuaixiang_sample")
+    opened = {c["unit"]: c for c in service.supervise("kuaixiang_sample", actor="supervisor:li")}
+    for unit, case in opened.items():  # every case: the whole interval in the bottom two, both months
+        for period in history:
+            assert period.best_plausible[unit] > period.n - 2
+        assert "区间" in case["reason"]
+    plain = parse_system(path.read_text(encoding="utf-8"))
+    bottom_both = {u for u in history[-1].ranks
+                   if all(p.ranks.get(u, 0) > p.n - 2 for p in history)}
+    assert set(opened) <= bottom_both and plain.supervision.robust is False
+    # 丽水 is in the bottom two both months, but its interval reaches rank 8: not surely behind
+    assert bottom_both == {"330800", "331100"} and set(opened) == {"330800"}
