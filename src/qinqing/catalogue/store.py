@@ -105,32 +105,8 @@ class CatalogueStore:
         dry run) raises PolicyInvalid before anything is written.
         """
         policy = admitted_policy(yaml_text, filename)
-        now = datetime.now(UTC)
         with self.engine.begin() as conn:
-            current = conn.execute(
-                select(policies).where(policies.c.policy_id == policy.id).with_for_update()
-            ).mappings().first()
-            before = _audit_state(conn, policy.id)
-            if current is None:
-                version = 1
-                conn.execute(
-                    insert(policies).values(
-                        policy_id=policy.id, department=department, draft_version=1, published_version=None,
-                        created_at=now, updated_at=now,
-                    )
-                )
-            else:
-                if current["department"] != department:
-                    raise PolicyOwnedElsewhere(
-                        f"政策 {policy.id} 属于{current['department']}，不能以{department}的名义保存。",
-                        policy_id=policy.id, department=current["department"],
-                    )
-                version = _next_version(conn, policy.id)
-                conn.execute(
-                    update(policies).where(policies.c.policy_id == policy.id).values(draft_version=version, updated_at=now)
-                )
-            conn.execute(insert(versions).values(**_version_values(policy, yaml_text, version, author, now)))
-            _audit(conn, "policy.save", author, policy.id, before)
+            _save_in(conn, policy, yaml_text, department, author, datetime.now(UTC))
         return self.get(policy.id)
 
     def publish(self, policy_id: str, *, expected_version: int | None = None, published_by: str = "catalogue-loader",
@@ -145,23 +121,32 @@ class CatalogueStore:
         if expected_version is not None and draft.version != expected_version:
             raise DraftChanged(policy_id, expected_version, draft.version)
         admitted_policy(draft.yaml_text, policy_id)
-        now = datetime.now(UTC)
         with self.engine.begin() as conn:
-            before = _audit_state(conn, policy_id)
-            result = conn.execute(
-                update(policies)
-                .where(policies.c.policy_id == policy_id, policies.c.draft_version == draft.version)
-                .values(published_version=draft.version, published_at=now, updated_at=now)
-            )
-            if result.rowcount == 0:
-                raise DraftChanged(policy_id, draft.version, None)
-            conn.execute(insert(publications).values(
-                policy_id=policy_id, version=draft.version, published_by=published_by, published_at=now,
-                over_budget=over_budget, reason=reason or None, approved_by=approved_by))
-            _audit(conn, "policy.publish", published_by, policy_id, before, reason=reason)
-            emit(conn, PolicyPublished(policy_id=policy_id, version=draft.version, published_by=published_by),
-                 actor=published_by)
+            _publish_in(conn, policy_id, draft.version, published_by, datetime.now(UTC), over_budget=over_budget,
+                        reason=reason, approved_by=approved_by)
         return self.get(policy_id, published=True)
+
+    def save_many(self, items: list[tuple[Policy, str, str]], *, author: str, publish: bool) -> list[int]:
+        """Save (and publish) admitted policies — (policy, text, department) each — in one transaction:
+        the same rows, audit entries and events as ``save`` then ``publish`` one by one, for a
+        directory load. Admission is the caller's (``admitted_policy``); returns each new version."""
+        now = datetime.now(UTC)
+        versions_saved = []
+        with self.engine.begin() as conn:
+            for policy, text, department in items:
+                version = _save_in(conn, policy, text, department, author, now)
+                if publish:
+                    _publish_in(conn, policy.id, version, author, now)
+                versions_saved.append(version)
+        return versions_saved
+
+    def current_texts(self) -> dict[str, tuple[str, bool]]:
+        """Every policy's draft text and whether that draft is the published version (a load's
+        "unchanged" test, in one query)."""
+        query = _select(policies.c.draft_version)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).mappings().all()
+        return {r["policy_id"]: (r["yaml_text"], r["published_version"] == r["draft_version"]) for r in rows}
 
     def publications(self, policy_id: str) -> list[dict]:
         """The publication log of a policy, oldest first."""
@@ -257,6 +242,53 @@ def admitted_policy(yaml_text: str, filename: str = "<editor>") -> Policy:
 
 _ADMITTED: set[bytes] = set()  # sha256 of texts that passed admission in this process
 _ADMITTED_MAX = 100_000
+
+
+def _save_in(conn: Connection, policy: Policy, yaml_text: str, department: str, author: str, now: datetime) -> int:
+    """Store an admitted policy's text as its new draft version on ``conn``; returns the version."""
+    current = conn.execute(
+        select(policies).where(policies.c.policy_id == policy.id).with_for_update()
+    ).mappings().first()
+    before = _audit_state(conn, policy.id)
+    if current is None:
+        version = 1
+        conn.execute(
+            insert(policies).values(
+                policy_id=policy.id, department=department, draft_version=1, published_version=None,
+                created_at=now, updated_at=now,
+            )
+        )
+    else:
+        if current["department"] != department:
+            raise PolicyOwnedElsewhere(
+                f"政策 {policy.id} 属于{current['department']}，不能以{department}的名义保存。",
+                policy_id=policy.id, department=current["department"],
+            )
+        version = _next_version(conn, policy.id)
+        conn.execute(
+            update(policies).where(policies.c.policy_id == policy.id).values(draft_version=version, updated_at=now)
+        )
+    conn.execute(insert(versions).values(**_version_values(policy, yaml_text, version, author, now)))
+    _audit(conn, "policy.save", author, policy.id, before)
+    return version
+
+
+def _publish_in(conn: Connection, policy_id: str, version: int, published_by: str, now: datetime, *,
+                over_budget: bool = False, reason: str | None = None, approved_by: str | None = None) -> None:
+    """Make draft ``version`` the published one on ``conn``, with its log row, audit row and event."""
+    before = _audit_state(conn, policy_id)
+    result = conn.execute(
+        update(policies)
+        .where(policies.c.policy_id == policy_id, policies.c.draft_version == version)
+        .values(published_version=version, published_at=now, updated_at=now)
+    )
+    if result.rowcount == 0:
+        raise DraftChanged(policy_id, version, None)
+    conn.execute(insert(publications).values(
+        policy_id=policy_id, version=version, published_by=published_by, published_at=now,
+        over_budget=over_budget, reason=reason or None, approved_by=approved_by))
+    _audit(conn, "policy.publish", published_by, policy_id, before, reason=reason)
+    emit(conn, PolicyPublished(policy_id=policy_id, version=version, published_by=published_by), actor=published_by)
 
 
 def _audit_state(conn: Connection, policy_id: str) -> dict | None:
