@@ -47,6 +47,11 @@ class PolicyPlan:
     def id(self) -> str:
         return self.policy_id
 
+    @property
+    def digest(self) -> str:
+        """sha256 of the plan's canonical JSON (what a run records as the plan it matched with)."""
+        return plan_digest(self)
+
 
 @lru_cache(maxsize=65536)
 def fields_of(sql: str) -> frozenset[str]:
