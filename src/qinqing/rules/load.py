@@ -379,6 +379,9 @@ def _schema_message(error: jsonschema.ValidationError) -> str:
         return f"条件编号“{error.instance}”是保留字（region、industries 由政策的地域和行业自动生成）"
     if v in ("minLength", "minItems"):
         return f"“{where}”不能为空"
+    if v == "maxLength":
+        label = KEY_LABELS.get(str(where), str(where))
+        return f"“{label}”过长：{len(error.instance)} 个字符，最多 {error.validator_value} 个字符"
     if v in ("minimum", "maximum"):
         return f"“{where}”的取值 {error.instance} 超出范围"
     if v == "uniqueItems":

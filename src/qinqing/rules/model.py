@@ -10,6 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 IMPLICIT_IDS = ("region", "industries")
 NATIONAL_REGION = "100000"
+# Longest title and clause a policy may have (characters; also maxLength in policy.schema.json). Real titles
+# run to about 60 characters and clauses to a few hundred; limits keep pages and exports readable.
+TITLE_MAX_LENGTH = 200
+CLAUSE_MAX_LENGTH = 2000
 
 
 class _Model(BaseModel):
@@ -24,7 +28,7 @@ class Source(_Model):
 
 class Condition(_Model):
     id: str
-    clause: str
+    clause: str = Field(max_length=CLAUSE_MAX_LENGTH)
     expr: str
     note: str | None = None
     materials: tuple[str, ...] = ()  # the entries of the policy's ``materials`` that prove it when data cannot
@@ -48,7 +52,7 @@ class Rounding(_Model):
 
 
 class Benefit(_Model):
-    clause: str
+    clause: str = Field(max_length=CLAUSE_MAX_LENGTH)
     expr: str
     cap: Decimal | None = None
     rounding: Rounding = Rounding()
@@ -57,7 +61,7 @@ class Benefit(_Model):
 
 class Policy(_Model):
     id: str
-    title: str
+    title: str = Field(max_length=TITLE_MAX_LENGTH)
     issuer: str
     document: str
     level: Literal["国家", "省", "市", "区县"]
