@@ -191,3 +191,24 @@ def test_bank_account_name_must_match(engine) -> None:
     svc, _pid, (a, _b) = _setup(engine)
     with pytest.raises(AccountNotVerified):
         svc.register_account(enterprise_actor(a), a, "别的公司", "6222020200112233", "工商银行")
+
+
+def test_rating_after_payment_and_the_auditor_report(engine, tmp_path) -> None:
+    import openpyxl
+
+    svc, pid, (a, b) = _setup(engine)
+    app = svc.apply(enterprise_actor(a), a, pid, bank_account_id=_account(svc, a))
+    with pytest.raises(IllegalTransition):
+        svc.rate(enterprise_actor(a), app["id"], 1)
+    svc.accept(OFFICER, app["id"])
+    svc.review(OFFICER, app["id"], "approve", idempotency_key="x1")
+    batch = svc.create_payment_batch(FINANCE, idempotency_key="b").body
+    svc.import_bank_return(FINANCE, [ReturnLine(p["transfer_key"], "paid") for p in batch["payments"]],
+                           idempotency_key="r")
+    rated = svc.rate(enterprise_actor(a), app["id"], 5, "到账太慢")
+    assert rated["rating"]["level"] == 5 and rated["rating"]["follow_up_due"] == "2025-07-21"  # 15 working days
+    counts = svc.audit_report(tmp_path / "audit.xlsx", unpaid_after_days=0)
+    book = openpyxl.load_workbook(tmp_path / "audit.xlsx")
+    assert book.sheetnames == ["政策资金", "企业兑现", "符合未兑现", "无核验账户拨付", "利益冲突", "线下审核", "材料缺失"]
+    assert counts["企业兑现"] == 1 and counts["无核验账户拨付"] == 0 and counts["线下审核"] == 0
+    assert book["政策资金"]["D2"].value == 100000.0  # paid, in 元

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from qinqing.cli import appeals, audit, catalogue, demo, indices, match, policy, registry, run, web, worker
+from qinqing.cli import appeals, audit, catalogue, demo, indices, match, policy, registry, run, web, worker, workflow
 from qinqing.cli.errors import QinqingGroup
 
 app = typer.Typer(
@@ -24,6 +24,7 @@ app.add_typer(catalogue.app, name="catalogue")
 app.add_typer(audit.app, name="audit")
 app.add_typer(indices.app, name="indices")
 app.add_typer(appeals.app, name="appeals")
+app.add_typer(workflow.app, name="workflow")
 match.register(app)
 run.register(app)
 web.register(app)

@@ -22,13 +22,13 @@ from qinqing.web.deps import CSRF_FIELD, enforce_csrf
 from qinqing.web.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware, SessionMiddleware
 from qinqing.web.routes import (
     admin, appeals, audit, auth, editor, enterprises,
-    indices, open311, pages, policies, supervision,
+    indices, open311, pages, policies, supervision, workflow,
 )
 from qinqing.web.services import build_services, labels
 
 HERE = Path(__file__).parent
 ROUTERS = (auth.router, pages.router, policies.router, enterprises.router, editor.router, supervision.router,
-           admin.router, appeals.router, audit.router, indices.router)
+           admin.router, appeals.router, audit.router, indices.router, workflow.router)
 OPENAPI_URL = "/api/openapi.json"
 SWAGGER_UI = "/static/vendor/swagger-ui"
 # FastAPI's own page loads Swagger UI from a CDN (blank on an intranet) and starts it with an inline

@@ -76,7 +76,7 @@ class GrantsMixin:
                     available -= amount
                 else:
                     skipped += 1
-            names = _names(self.engine, [r["uscc"] for r, _a in chosen])
+            names = _names(conn, [r["uscc"] for r, _a in chosen])
             moment = now()
             run_id = str(rows[0]["run_id"]) if rows else "-"
             batch_id = conn.execute(insert(grant_batches).values(
@@ -194,10 +194,12 @@ class GrantsMixin:
                                     objection_until=until.isoformat())
 
 
-def _names(engine, usccs: list[str]) -> dict[str, str]:
-    if not usccs:
-        return {}
-    from qinqing.registry import store as registry_store
+def _names(conn: Connection, usccs: list[str]) -> dict[str, str]:
+    """The registered names, in one query (the registry's own table; only two columns are read)."""
+    from qinqing.registry.tables import enterprises
 
-    table = registry_store.to_arrow(engine, usccs).select(["uscc", "name"])
-    return {r["uscc"]: r["name"] or r["uscc"] for r in table.to_pylist()}
+    names: dict[str, str] = {}
+    for chunk in bulk.chunks(conn, usccs):
+        names.update(conn.execute(select(enterprises.c.uscc, enterprises.c.name)
+                                  .where(bulk.among(conn, enterprises.c.uscc, chunk))).all())
+    return {k: v or k for k, v in names.items()}

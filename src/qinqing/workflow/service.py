@@ -58,6 +58,7 @@ from qinqing.workflow.tables import (
     exclusion_claims,
     journals,
     opinions,
+    ratings,
     transitions,
 )
 
@@ -66,6 +67,7 @@ REMINDER_TASK = "workflow.reminder"
 WAITING = {"review": (states.ACCEPTED, states.REVIEWING, states.JOINT_REVIEW),
            "payment": (states.APPROVED, states.AWAITING_PAYMENT, states.PAYMENT_FAILED, states.REPAYING)}
 DECISIONS = {"approve": "批准", "reject": "驳回", "return": "退回补正"}
+RATING_LEVELS = {1: "非常满意", 2: "满意", 3: "基本满意", 4: "不满意", 5: "非常不满意"}
 
 
 @dataclass(frozen=True)
@@ -525,6 +527,8 @@ class WorkflowService(PaymentsMixin, GrantsMixin):
         out["actions"] = states.allowed_actions(app["state"])
         out["opinions"] = [dict(r) for r in conn.execute(select(opinions).where(
             opinions.c.application_id == application_id).order_by(opinions.c.id)).mappings()]
+        rating = conn.execute(select(ratings).where(ratings.c.application_id == application_id)).mappings().first()
+        out["rating"] = dict(rating) if rating else None
         out["history"] = [dict(r) for r in conn.execute(select(transitions).where(
             transitions.c.application_id == application_id).order_by(transitions.c.id)).mappings()]
         if app["deadline"] is not None:
@@ -558,6 +562,38 @@ class WorkflowService(PaymentsMixin, GrantsMixin):
             item["working_days_left"] = workdays.working_days_left(today, r["deadline"]) if r["deadline"] else None
             out.append(_jsonable(item))
         return out
+
+    def audit_report(self, out, unpaid_after_days: int = 30) -> dict[str, int]:
+        """The auditor's Excel workbook (workflow/reports.py)."""
+        from qinqing.workflow.reports import write_audit_report
+
+        return write_audit_report(self.engine, out, unpaid_after_days)
+
+    # ---------------------------------------------------------------- 评政策
+    def rate(self, actor: Actor, application_id: int, level: int, comment: str | None = None) -> dict:
+        """The enterprise rates the policy and its handling after payment, on five levels (1 非常满意 … 5
+        非常不满意); a 差评 (不满意, 非常不满意) opens a 回访 due in 15 working days (四川 好差评)."""
+        if level not in RATING_LEVELS:
+            raise InvalidInput("评价须为 1（非常满意）至 5（非常不满意）。", level=level)
+
+        def run(conn: Connection) -> None:
+            app = self._lock(conn, application_id)
+            require_enterprise(actor, app["uscc"])
+            if app["state"] not in (states.PAID, states.CLAWED_BACK):
+                raise states.IllegalTransition("拨付完成后才能评价。", state=app["state"])
+            due = workdays.deadline(self.today(), defaults.FOLLOW_UP_DAYS) if level >= 4 else None
+            try:
+                with conn.begin_nested():
+                    conn.execute(insert(ratings).values(
+                        application_id=application_id, level=level, comment=comment,
+                        follow_up_due=due.day if due else None, created_by=actor.name, created_at=_now()))
+            except IntegrityError:
+                raise states.IllegalTransition("该申报已评价。", state=app["state"]) from None
+            audit.record(conn, actor=actor.name, action="application.rate", object_type="application",
+                         object_id=application_id, after={"level": level}, reason=comment)
+
+        self._retry(run)
+        return self.get(actor, application_id)
 
     # ---------------------------------------------------------------- time limits
     def deadline_passed(self, application_id: int, kind: str, due: str) -> str:
