@@ -17,13 +17,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from helpers import FINANCE, OFFICER, TODAY  # noqa: E402
+from helpers import FINANCE, OFFICER, TODAY
 
-from qinqing.db import make_engine  # noqa: E402
-from qinqing.workflow import WorkflowService, ledger  # noqa: E402
-from qinqing.workflow.errors import IdempotencyInFlight  # noqa: E402
-from qinqing.workflow.payments import ReturnLine  # noqa: E402
-from qinqing.workflow.tables import applications  # noqa: E402
+from qinqing.db import make_engine
+from qinqing.workflow import WorkflowService, ledger
+from qinqing.workflow.errors import IdempotencyInFlight
+from qinqing.workflow.payments import ReturnLine
+from qinqing.workflow.tables import applications
 
 
 def main() -> None:

@@ -52,7 +52,7 @@ def publish(engine, text: str, department: str = "科技局") -> str:
 
 def enterprises(engine, n: int, *, rd: bool = True, start: int = 0) -> list[str]:
     rows = [{"uscc": uscc(i), "name": f"测试企业{i}有限公司", "region_code": "350102", "industry_code": "C3911",
-             "revenue": Decimal("500"), "rd_expense": Decimal("20") if rd else None} for i in range(start, start + n)]
+             "revenue": Decimal(500), "rd_expense": Decimal(20) if rd else None} for i in range(start, start + n)]
     registry_store.upsert_enterprises(engine, rows)
     return [r["uscc"] for r in rows]
 

@@ -7,8 +7,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-
 from helpers import FINANCE, OFFICER, OFFICER_2, enterprise_actor, enterprises, policy_text, publish, service
+
 from qinqing import audit
 from qinqing.registry import store as registry_store
 from qinqing.workflow import Actor, ledger, workdays
@@ -60,7 +60,7 @@ def test_a_material_only_for_the_condition_the_data_cannot_verify(engine) -> Non
 def test_the_match_is_frozen_at_submission(engine) -> None:
     svc, pid, (code, _other) = _setup(engine)
     app = svc.apply(enterprise_actor(code), code, pid)
-    registry_store.upsert_enterprises(engine, [{"uscc": code, "name": "测试企业0有限公司", "revenue": Decimal("1")}])
+    registry_store.upsert_enterprises(engine, [{"uscc": code, "name": "测试企业0有限公司", "revenue": Decimal(1)}])
     assert svc.get(OFFICER, app["id"])["outcome"] == app["outcome"]  # the decision seen is the one reviewed
     with pytest.raises(NotEligible):
         svc.apply(enterprise_actor(code), code, pid)
@@ -196,7 +196,7 @@ def test_bank_account_name_must_match(engine) -> None:
 def test_rating_after_payment_and_the_auditor_report(engine, tmp_path) -> None:
     import openpyxl
 
-    svc, pid, (a, b) = _setup(engine)
+    svc, pid, (a, _b) = _setup(engine)
     app = svc.apply(enterprise_actor(a), a, pid, bank_account_id=_account(svc, a))
     with pytest.raises(IllegalTransition):
         svc.rate(enterprise_actor(a), app["id"], 1)
@@ -212,3 +212,13 @@ def test_rating_after_payment_and_the_auditor_report(engine, tmp_path) -> None:
     assert book.sheetnames == ["政策资金", "企业兑现", "符合未兑现", "无核验账户拨付", "利益冲突", "线下审核", "材料缺失"]
     assert counts["企业兑现"] == 1 and counts["无核验账户拨付"] == 0 and counts["线下审核"] == 0
     assert book["政策资金"]["D2"].value == 100000.0  # paid, in 元
+
+
+def test_the_daily_reconciliation_job(engine) -> None:
+    from qinqing.jobs import JobContext
+    from qinqing.settings import Settings
+    from qinqing.workflow.service import _daily
+
+    _setup(engine)
+    job = JobContext(job_id=1, name="workflow.daily_reconciliation", attempt=1, engine=engine, settings=Settings())
+    assert _daily(job) == {"ok": True, "differences": [], "keys_pruned": 0}

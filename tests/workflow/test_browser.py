@@ -14,8 +14,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-
 from helpers import FINANCE, OFFICER, enterprises, policy_text, publish, service
+
 from qinqing.accounts import AccountService, Role
 from qinqing.db import make_engine, migrate
 
@@ -31,10 +31,10 @@ PASSWORD = "correct-horse-9"
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     import uvicorn
+    from helpers import TODAY
 
     from qinqing.settings import Settings
     from qinqing.web.app import create_app
-    from helpers import TODAY
 
     directory = tmp_path_factory.mktemp("wf-e2e")
     url = f"sqlite:///{directory / 'wf.db'}"
@@ -48,7 +48,7 @@ def site(tmp_path_factory):
     svc.fund_from_catalogue(FINANCE, pid)
     svc.fund_from_catalogue(FINANCE, auto)
     svc.create_grant_batch(OFFICER, auto, idempotency_key="e2e", candidates=[
-        {"uscc": codes[1], "amount": Decimal("5"), "run_id": "run-e2e"}])
+        {"uscc": codes[1], "amount": Decimal(5), "run_id": "run-e2e"}])
     accounts = AccountService(engine)
     accounts.create_user("ent1", PASSWORD, Role.ENTERPRISE, "测试企业0", uscc=codes[0])
     accounts.create_user("ent2", PASSWORD, Role.ENTERPRISE, "测试企业1", uscc=codes[1])

@@ -8,8 +8,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-
 from helpers import FINANCE, OFFICER, enterprise_actor, enterprises, policy_text, publish
+
 from qinqing.workflow import WorkflowService, ledger
 from qinqing.workflow.errors import IllegalTransition
 from qinqing.workflow.payments import ReturnLine
@@ -30,12 +30,12 @@ def _grant_setup(engine, n=3, budget="25"):
     svc = WorkflowService(engine, today=clock)
     svc.fund_from_catalogue(OFFICER, pid)
     codes = enterprises(engine, n)
-    candidates = [{"uscc": c, "amount": Decimal("10"), "run_id": "run-1"} for c in codes]
+    candidates = [{"uscc": c, "amount": Decimal(10), "run_id": "run-1"} for c in codes]
     return svc, pid, codes, candidates, clock
 
 
 def test_a_batch_reserves_while_the_budget_lasts_and_never_twice(engine) -> None:
-    svc, pid, codes, candidates, _clock = _grant_setup(engine)
+    svc, pid, _codes, candidates, _clock = _grant_setup(engine)
     batch = svc.create_grant_batch(OFFICER, pid, idempotency_key="g1", candidates=candidates).body
     assert (batch["created"], batch["skipped_budget"]) == (2, 1)
     assert batch["objection_until"] == "2025-07-07" and batch["calendar"].startswith("chinesecalendar")
@@ -46,7 +46,7 @@ def test_a_batch_reserves_while_the_budget_lasts_and_never_twice(engine) -> None
 
 
 def test_publicity_confirm_review_pay_and_decline_releases(engine) -> None:
-    svc, pid, codes, candidates, clock = _grant_setup(engine, n=2)
+    svc, pid, _codes, candidates, clock = _grant_setup(engine, n=2)
     svc.create_grant_batch(OFFICER, pid, idempotency_key="g1", candidates=candidates)
     first, second = sorted(svc.list(OFFICER, policy_id=pid), key=lambda a: a["uscc"])
     assert first["state"] == "公示中"
@@ -69,7 +69,7 @@ def test_publicity_confirm_review_pay_and_decline_releases(engine) -> None:
 
 
 def test_no_confirmation_by_the_deadline_releases(engine) -> None:
-    svc, pid, codes, candidates, _clock = _grant_setup(engine, n=2)
+    svc, pid, _codes, candidates, _clock = _grant_setup(engine, n=2)
     batch = svc.create_grant_batch(OFFICER, pid, idempotency_key="g1", candidates=candidates).body
     assert svc.expire_grant_batch(OFFICER, batch["id"]) == 2
     assert {a["state"] for a in svc.list(OFFICER, policy_id=pid)} == {"已过期"}
@@ -89,7 +89,7 @@ def test_a_batch_of_100000_candidates_in_under_a_minute(engine) -> None:
     svc = WorkflowService(engine, today=lambda: date(2025, 6, 30))
     svc.fund_from_catalogue(OFFICER, pid)
     codes = enterprises(engine, n)
-    candidates = [{"uscc": c, "amount": Decimal("1"), "run_id": "run-big"} for c in codes]
+    candidates = [{"uscc": c, "amount": Decimal(1), "run_id": "run-big"} for c in codes]
     started = time.perf_counter()
     batch = svc.create_grant_batch(OFFICER, pid, idempotency_key="big", candidates=candidates).body
     seconds = time.perf_counter() - started

@@ -67,7 +67,7 @@ def test_entries_and_journals_refuse_update_and_delete(engine) -> None:
 @pytest.mark.postgres
 def test_postgres_refuses_a_journal_that_does_not_sum_to_zero(engine) -> None:
     if engine.dialect.name != "postgresql":
-        pytest.skip("the deferred balance trigger is PostgreSQL's")
+        pytest.skip("the balance trigger is PostgreSQL's")
     with engine.begin() as conn:
         ledger.post_one(conn, _fund("p", 100))
     with pytest.raises(sa.exc.DBAPIError, match="does not balance"), engine.begin() as conn:

@@ -7,8 +7,8 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
-
 from helpers import FINANCE, TODAY, enterprises, policy_text, publish, service
+
 from qinqing.accounts import AccountService, Role
 from qinqing.settings import Settings
 from qinqing.web.app import create_app

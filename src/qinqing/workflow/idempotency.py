@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy import delete, insert, select, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
@@ -120,8 +120,3 @@ def prune(engine: Engine, now: datetime | None = None) -> int:
     with engine.begin() as conn:
         result = conn.execute(delete(idempotency).where(idempotency.c.expires_at < (now or datetime.now(UTC))))
         return int(result.rowcount or 0)
-
-
-def count(engine: Engine) -> int:
-    with engine.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(idempotency)).scalar() or 0)

@@ -221,13 +221,6 @@ def balance(conn: Connection, code: str) -> int:
     return latest_balances(conn, [account_id])[account_id]
 
 
-def balances_by_code(conn: Connection, codes: Iterable[str]) -> dict[str, int]:
-    codes = list(codes)
-    ids = dict(conn.execute(select(accounts.c.code, accounts.c.id).where(accounts.c.code.in_(codes))).all())
-    found = latest_balances(conn, ids.values())
-    return {code: found.get(ids[code], 0) if code in ids else 0 for code in codes}
-
-
 @dataclass(frozen=True)
 class PolicyTotals:
     """A policy's money in 分: funded = available + reserved + paid + returned."""

@@ -99,8 +99,7 @@ class PaymentsMixin:
                     "open_application_id": app["id"], "created_at": now})
             conn.execute(insert(payments), rows)
             for app in picked:
-                self._set_state(conn, app, states.next_state(app["state"], "batch", app["id"]), actor, None,
-                                values={})
+                self._set_state(conn, app, states.next_state(app["state"], "batch", app["id"]), actor, None)
             lines = [_line({**r, "policy_id": a["policy_id"]}) for r, a in zip(rows, picked)]
             total = sum(r["amount_fen"] for r in rows)
             conn.execute(update(payment_batches).where(payment_batches.c.id == batch_id).values(

@@ -55,6 +55,7 @@ from qinqing.workflow.tables import (
     applications,
     awards,
     bank_accounts,
+    entries,
     exclusion_claims,
     journals,
     opinions,
@@ -250,7 +251,15 @@ class WorkflowService(PaymentsMixin, GrantsMixin):
 
     def withdraw(self, actor: Actor, application_id: int, reason: str | None = None) -> dict:
         """The enterprise withdraws its application before 受理."""
-        return self._simple(actor, application_id, "withdraw", reason, enterprise=True)
+        def run(conn: Connection) -> None:
+            app = self._lock(conn, application_id)
+            require_enterprise(actor, app["uscc"])
+            to = states.next_state(app["state"], "withdraw", application_id)
+            self._set_state(conn, app, to, actor, reason)
+            self._record(conn, actor, "application.withdraw", app, to, reason)
+
+        retrying(self.engine, run)
+        return self.get(actor, application_id)
 
     def accept(self, actor: Actor, application_id: int) -> dict:
         """受理: starts the review clock (working days, the policy's or the default limit)."""
@@ -288,8 +297,6 @@ class WorkflowService(PaymentsMixin, GrantsMixin):
                 self._objection_open(conn, app)
             if app["state"] in (states.ACCEPTED, states.CONFIRMED):
                 action = "joint_review" if len(json.loads(app["departments"])) > 1 else "review"
-                if app["state"] == states.CONFIRMED:
-                    action = "review"
                 to = states.next_state(app["state"], action, application_id)
                 self._set_state(conn, app, to, actor, None)
                 app = {**app, "state": to}
@@ -427,8 +434,6 @@ class WorkflowService(PaymentsMixin, GrantsMixin):
             .order_by(journals.c.id.desc()).limit(1)).scalar()
         if row is None:
             return None
-        from qinqing.workflow.tables import entries
-
         amount = conn.execute(select(func.max(entries.c.amount_fen)).where(entries.c.journal_id == row)).scalar()
         return int(row), int(amount)
 
@@ -649,20 +654,6 @@ class WorkflowService(PaymentsMixin, GrantsMixin):
             if (department or actor.department) not in departments or department not in (None, actor.department):
                 raise Forbidden(f"该申报由{'、'.join(departments)}审核。", departments=departments)
 
-    def _simple(self, actor: Actor, application_id: int, action: str, reason: str | None, *, enterprise: bool) -> dict:
-        def run(conn: Connection) -> None:
-            app = self._lock(conn, application_id)
-            if enterprise:
-                require_enterprise(actor, app["uscc"])
-            else:
-                require_staff(actor)
-            to = states.next_state(app["state"], action, application_id)
-            self._set_state(conn, app, to, actor, reason)
-            self._record(conn, actor, f"application.{action}", app, to, reason)
-
-        retrying(self.engine, run)
-        return self.get(actor, application_id)
-
     def _set_state(self, conn: Connection, app, to: str, actor: Actor, reason: str | None, *,
                    deadline: workdays.Deadline | None = None, deadline_kind: str | None = None,
                    decided: bool = False, values: dict | None = None) -> None:
@@ -729,3 +720,14 @@ jobs.register_task(DEADLINE_TASK, lambda job, p: {"result": _service_for(job).de
 jobs.register_task(REMINDER_TASK, lambda job, p: {"sent": _service_for(job).remind(p["application_id"], p["kind"], p["due"])})
 jobs.register_task(GRANT_EXPIRY_TASK, lambda job, p: {"expired": _service_for(job).expire_grant_batch(
     SYSTEM, p["grant_batch_id"])})
+
+
+def _daily(job: jobs.JobContext) -> dict:
+    """The daily reconciliation (ledger = bank = budget) and the pruning of expired idempotency keys."""
+    from qinqing.workflow.idempotency import prune
+
+    report = _service_for(job).reconcile()
+    return {"ok": report["ok"], "differences": report["differences"][:50], "keys_pruned": prune(job.engine)}
+
+
+jobs.register_schedule("workflow.daily_reconciliation", "daily 01:00", _daily)

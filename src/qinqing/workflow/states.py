@@ -38,6 +38,7 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     (ACCEPTED, "review"): REVIEWING,
     (ACCEPTED, "joint_review"): JOINT_REVIEW,
     (CONFIRMED, "review"): REVIEWING,
+    (CONFIRMED, "joint_review"): JOINT_REVIEW,
     (REVIEWING, "approve"): APPROVED,
     (REVIEWING, "reject"): REJECTED,
     (REVIEWING, "return"): RETURNED,

@@ -66,7 +66,7 @@ def working_days_left(today: date, due: date) -> int:
     """Working days from ``today`` (excluded) to ``due`` (included); negative when ``due`` has passed."""
     if due >= today:
         return sum(1 for n in range(1, (due - today).days + 1) if is_working_day(today + timedelta(days=n)))
-    return -sum(1 for n in range(0, (today - due).days) if is_working_day(due + timedelta(days=n + 1)))
+    return -sum(1 for n in range((today - due).days) if is_working_day(due + timedelta(days=n + 1)))
 
 
 def end_of(day: date):
