@@ -18,9 +18,9 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "workflow"))
 
-from test_concurrency import check_invariants, prepare, run_workers, sweep  # noqa: E402
+from test_concurrency import check_invariants, prepare, run_workers, sweep
 
-from qinqing.db import make_engine, migrate  # noqa: E402
+from qinqing.db import make_engine, migrate
 
 
 def main() -> None:
