@@ -39,7 +39,7 @@ def test_page_shows_both_lists(client_for):
     html = client_for("ent_unknown").get(f"/enterprises/{UNKNOWN}/policies").text
     assert "可能符合（缺少数据）" in html and "是否列入安全生产黑名单" in html and "应急管理部门" in html
     html = client_for("ent_eligible").get(f"/enterprises/{ELIGIBLE}/policies").text
-    assert 'id="total-amount">50<' in html and "黑龙江省新增规模以上工业企业奖励" in html
+    assert 'id="total-amount"><span class="money" title="精确值：50 万元">50 万元</span><' in html and "黑龙江省新增规模以上工业企业奖励" in html
 
 
 def test_expired_policies_are_not_offered(web_engine, users, results_dir):

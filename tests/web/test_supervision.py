@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pyarrow as pa
 import pytest
@@ -58,7 +59,11 @@ def test_page_has_chart_table_and_budget_warning(matched, client_for):
     assert client.get("/", follow_redirects=False).headers["location"] == "/supervision"
     html = client.get("/supervision").text
     assert 'id="chart-regions"' in html and "/static/vendor/echarts.min.js" in html
-    assert '<tr data-region="230100"><td>黑龙江省哈尔滨市</td><td>1</td><td>50</td></tr>' in html
+    assert ('<tr data-region="230100"><td>黑龙江省哈尔滨市</td><td>1</td>'
+            '<td><span class="money" title="精确值：50 万元">50 万元</span></td></tr>') in html
+    run_id = client.get("/api/supervision/overview").json()["run_id"]
+    visible = re.sub(r"<[^>]+>", "", re.sub(r"<script.*?</script>", "", html, flags=re.DOTALL))
+    assert "匹配批次" not in visible and run_id not in visible  # the API names the run; the page does not
     assert "超出预算（125%）" in html
 
 

@@ -173,7 +173,7 @@ def _print_summary(sizes: dict, summary, logins, reference: date, seconds: float
     for column in ("角色", "用户名", "密码", "说明"):
         logins_table.add_column(column)
     for login in logins:
-        logins_table.add_row(login.role, login.username, login.password, login.note)
+        logins_table.add_row(login.role_label, login.username, login.password, login.note)
     console.print(logins_table)
 
 

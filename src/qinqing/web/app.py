@@ -15,7 +15,6 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.engine import Engine
 
 from qinqing.accounts.sessions import SessionCodec
-from qinqing.rules.amounts import plain
 from qinqing.settings import Settings, get_settings
 from qinqing.web import errors
 from qinqing.web.deps import CSRF_FIELD, enforce_csrf
@@ -24,7 +23,7 @@ from qinqing.web.routes import (
     admin, appeals, audit, auth, editor, enterprises,
     indices, open311, pages, policies, supervision, workflow,
 )
-from qinqing.web.services import build_services, labels
+from qinqing.web.services import build_services, formatting, labels
 
 HERE = Path(__file__).parent
 ROUTERS = (auth.router, pages.router, policies.router, enterprises.router, editor.router, supervision.router,
@@ -48,11 +47,6 @@ API_DOCS_HTML = f"""<!doctype html>
 </body>
 </html>
 """
-
-
-def money(value) -> str:
-    """万元 amounts without trailing zeros or exponent: Decimal('50.0000') → '50'."""
-    return "—" if value is None else plain(value)
 
 
 def _template_context(request: Request) -> dict:
@@ -94,7 +88,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.services = build_services(settings, engine, results_dir)
     app.state.session_codec = SessionCodec(settings.secret_key or secrets.token_urlsafe(32))
     app.state.templates = Jinja2Templates(directory=HERE / "templates", context_processors=[_template_context])
-    app.state.templates.env.filters["money"] = money
+    formatting.install(app.state.templates.env)  # money, number, percent, measure (web/services/formatting.py)
     # Pages show 中文名 and 条件一/二…, never identifiers (web/services/labels.py).
     app.state.templates.env.globals.update(
         condition_label=labels.condition_label, fields_read=labels.fields_read, field_label=labels.field_label,

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from qinqing.accounts import AccountService, Role
+from qinqing.accounts.authz import ROLE_LABELS
 from qinqing.accounts.errors import UserExists
 from qinqing.catalogue import CatalogueStore
 from qinqing.registry.service import RegistryService
@@ -22,11 +23,16 @@ DEMO_PASSWORD = "qinqing-demo"
 class DemoLogin:
     username: str
     password: str
-    role: str
+    role: str  # the role's value ("enterprise"…)
     note: str  # the enterprise, or the department
 
+    @property
+    def role_label(self) -> str:
+        """The role as people call it (企业用户, 政策部门, 督查人员, 系统管理员)."""
+        return ROLE_LABELS[Role(self.role)]
+
     def line(self) -> str:
-        return f"{self.role:<11} {self.username:<12} {self.password:<14} {self.note}"
+        return f"{self.role_label:<6} {self.username:<12} {self.password:<14} {self.note}"
 
 
 def sample_enterprises(engine: Engine, results: Any | None = None, count: int = 3) -> list[str]:

@@ -17,6 +17,12 @@ HOME_BY_ROLE = {
 }
 
 
+@router.get("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico whatever the page says: the icon is static/favicon.svg."""
+    return RedirectResponse("/static/favicon.svg", status_code=301)
+
+
 @router.get("/")
 def home(principal: CurrentPrincipal):
     p = require_login(principal)

@@ -14,6 +14,8 @@ from qinqing.registry.schema import DERIVED_FIELDS, STORED_FIELDS, Field
 from qinqing.registry.standards import industries, regions
 from qinqing.registry.tags import Tag, tags_for
 from qinqing.web.errors import NotFound
+from qinqing.web.services import formatting
+
 
 @dataclass(frozen=True)
 class ProfileRow:
@@ -62,9 +64,7 @@ def show_value(field: Field, value: Any) -> str:
         return "未知（缺数据）"
     if isinstance(value, bool):
         return "是" if value else "否"
-    if field.unit == "比例" and isinstance(value, (int, float)):
-        return f"{value * 100:.1f}%"
-    return f"{value} {field.unit}".strip() if field.unit not in ("", "年") else str(value)
+    return formatting.field_value(field.unit, value)  # 万元 as 元/万元/亿元, 比例 as %, separators
 
 
 class ProfileService:
