@@ -11,7 +11,7 @@ pytestmark = pytest.mark.browser
 def test_enterprise_sees_its_policies_with_amounts_and_explanations(page_for):
     page = page_for("ent1")
     assert page.url.endswith(f"/enterprises/{ELIGIBLE}/policies")
-    assert page.text_content("#total-amount") == "50"
+    assert page.text_content("#total-amount") == "50 万元"
     page.click("details.eligible summary")
     row = page.locator("details.eligible tr", has_text="经统计部门审核认定新纳入规模以上工业统计范围")
     assert "符合" in row.text_content() and "2021" in row.text_content()
@@ -35,7 +35,7 @@ def test_supervisor_lands_on_the_overview_and_searches_the_library(page_for):
     assert page.url.endswith("/supervision")
     page.wait_for_selector("#chart-regions svg")
     cells = page.locator("#region-table tr[data-region='230100'] td").all_text_contents()
-    assert cells == ["黑龙江省哈尔滨市", "1", "50"]
+    assert cells == ["黑龙江省哈尔滨市", "1", "50 万元"]
     row = page.locator("#policy-table tr[data-policy='hlj-2021-new-above-scale-industrial']")
     assert "黑龙江省新增规模以上工业企业奖励" in row.text_content()
     exported = page.request.get("/api/supervision/regions.csv")
@@ -82,14 +82,14 @@ def test_officer_writes_checks_previews_and_publishes(page_for):
     assert officer.text_content("#preview-eligible") == "2"
     screenshot(officer, "officer-preview")
     officer.click("#publish")
-    officer.wait_for_selector("text=已发布 e2e-new-bonus")
+    officer.wait_for_selector("text=已发布“新增规上企业追加奖励（演示）”")
     officer.wait_for_selector("#rematch-done", timeout=60_000)  # the re-match job, polled by static/jobs.js
     assert "已完成" in officer.text_content("#rematch-label")
     screenshot(officer, "officer-rematch-done")
 
     enterprise = page_for("ent1")
     assert "新增规上企业追加奖励（演示）" in enterprise.text_content("main")
-    assert enterprise.text_content("#total-amount") == "60"
+    assert enterprise.text_content("#total-amount") == "60 万元"
 
 
 def test_admin_manages_users_and_sees_every_departments_policies(page_for):
@@ -108,7 +108,13 @@ def test_admin_manages_users_and_sees_every_departments_policies(page_for):
     row = page.locator("tr[data-user='harbin_officer']")
     assert "政策部门" in row.text_content() and "哈尔滨市工业和信息化局 · 230100" in row.text_content()
     screenshot(page, "admin-users")
-    row.locator("form.toggle button").click()
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    row.locator("form.toggle button").click()  # 停用 asks first; dismissed, nothing happens
+    assert asked and "确定停用用户“harbin_officer”吗" in asked[0]
+    assert page.text_content("tr[data-user='harbin_officer'] .state") == "正常"
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("tr[data-user='harbin_officer'] form.toggle button").click()
     page.wait_for_selector("text=已停用用户")
     assert page.text_content("tr[data-user='harbin_officer'] .state") == "已停用"
     page.click("header >> text=政策管理")
