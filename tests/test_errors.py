@@ -47,8 +47,9 @@ def test_the_pieces_roots_are_found():
 
 @pytest.mark.parametrize("error_type", ERRORS, ids=lambda c: f"{c.__module__}.{c.__qualname__}")
 def test_every_error_declares_its_own_code_and_status(error_type):
-    assert "code" in vars(error_type), f"{error_type.__qualname__} inherits its code: declare code = '<piece>.<name>'"
-    assert "status" in vars(error_type), f"{error_type.__qualname__} inherits its status: declare status = 4xx/5xx"
+    name = error_type.__qualname__
+    assert "code" in vars(error_type), f"{name} inherits its code: declare code = '<piece>.<name>'"
+    assert "status" in vars(error_type), f"{name} inherits its status: declare status = 4xx/5xx"
     assert CODE.match(error_type.code), error_type.code
     assert isinstance(error_type.status, int) and 400 <= error_type.status <= 599, error_type.status
 
@@ -67,7 +68,8 @@ def test_the_code_names_the_piece_that_declares_it():
 
 
 ERRORS_DOC = Path(__file__).resolve().parents[1] / "docs" / "errors.md"
-DOCUMENTED = set(re.findall(r"^\| `([a-z]+\.[a-z0-9_.]+)` \|", ERRORS_DOC.read_text(encoding="utf-8"), re.MULTILINE))
+DOC_ROW = re.compile(r"^\| `([a-z]+\.[a-z0-9_.]+)` \|", re.MULTILINE)
+DOCUMENTED = set(DOC_ROW.findall(ERRORS_DOC.read_text(encoding="utf-8")))
 
 
 @pytest.mark.parametrize("error_type", ERRORS, ids=lambda c: f"{c.__module__}.{c.__qualname__}")
@@ -86,11 +88,14 @@ class _Example(QinqingError):
 
 
 def test_the_root_carries_message_place_and_details():
-    error = _Example("未找到政策 zj-001。", place=Place(policy_id="zj-001", field="title"), policy_id="zj-001")
+    place = Place(policy_id="zj-001", field="title")
+    error = _Example("未找到政策 zj-001。", place=place, policy_id="zj-001")
     assert error.to_dict() == {"status": 404, "code": "test.example", "message": "未找到政策 zj-001。",
-                               "place": {"policy_id": "zj-001", "field": "title"}, "details": {"policy_id": "zj-001"}}
+                               "place": {"policy_id": "zj-001", "field": "title"},
+                               "details": {"policy_id": "zj-001"}}
     assert str(error) == error.describe() == "政策 zj-001，字段 title：未找到政策 zj-001。"
-    assert _Example().message == "示例不存在。" and _Example().place is None and str(_Example()) == "示例不存在。"
+    bare = _Example()
+    assert bare.message == str(bare) == "示例不存在。" and bare.place is None
 
 
 def test_an_empty_place_is_no_place_and_located_fills_only_what_is_unset():
@@ -151,7 +156,8 @@ def _app_raising(error: Exception) -> typer.Typer:
 
 
 def test_the_cli_prints_the_message_with_its_place_and_exits_1():
-    result = CliRunner().invoke(_app_raising(_Example("示例坏了。", place=Place(file="a.yaml", line=2))), ["fail"])
+    error = _Example("示例坏了。", place=Place(file="a.yaml", line=2))
+    result = CliRunner().invoke(_app_raising(error), ["fail"])
     assert result.exit_code == 1, result.output
     assert "错误：a.yaml:2：示例坏了。" in result.output and "Traceback" not in result.output
 

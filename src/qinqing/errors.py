@@ -31,8 +31,8 @@ from typing import Any, ClassVar, Self
 class Place:
     """Where an error is; every field optional, set the ones that apply.
 
-    ``line``, ``column``, ``row`` and ``character`` are 1-based: ``line``/``column`` in a text file (a policy's
-    YAML), ``row`` a data row of a table file (CSV/XLSX/Parquet: the spreadsheet's row number),
+    ``line``, ``column``, ``row`` and ``character`` are 1-based: ``line``/``column`` in a text file (a
+    policy's YAML), ``row`` a data row of a table file (CSV/XLSX/Parquet: the spreadsheet's row number),
     ``character`` an offset in a one-line text (an expression). ``field`` names the key or column, e.g.
     ``conditions[2].expr`` or ``revenue``.
 
@@ -79,7 +79,7 @@ class Place:
         return {key: value for key, value in asdict(self).items() if value is not None}
 
     def filled(self, **more: Any) -> Place:
-        """This place with ``more`` filling the fields not yet set (a caller adds what it knows, e.g. the file)."""
+        """This place with ``more`` filling the fields not yet set (a caller adds what it knows: the file)."""
         return replace(self, **{key: value for key, value in more.items() if getattr(self, key) is None})
 
 
@@ -88,7 +88,7 @@ class QinqingError(Exception):
 
     ``QinqingError(message, *, place=None, **details)``:
 
-    - ``code`` (class attribute) — stable ``"<piece>.<snake_case>"`` string, e.g. ``"catalogue.policy_not_found"``;
+    - ``code`` (class attribute) — stable ``"<piece>.<snake_case>"``, e.g. ``"catalogue.policy_not_found"``;
     - ``status`` (class attribute) — the HTTP status of the answer (4xx: the request's or the data's fault;
       503: try again later, with ``retry_after`` seconds when known);
     - ``message`` — Chinese, for users; never a server path or a traceback. When omitted, the class's

@@ -1,4 +1,5 @@
-"""Errors of the accounts piece, under one root (a ``QinqingError``): a stable code, an HTTP status, a Chinese message."""
+"""Errors of the accounts piece, under one root (a ``QinqingError``): a stable code, an HTTP status, a
+Chinese message."""
 
 from __future__ import annotations
 

@@ -67,7 +67,8 @@ class DraftChanged(CatalogueError):
     def __init__(self, policy_id: str, expected: int, actual: int | None) -> None:
         now = f"现为第 {actual} 版" if actual is not None else "已被他人修改"
         super().__init__(f"政策 {policy_id} 的草稿已变化（预览的是第 {expected} 版，{now}），请重新预览后再发布。",
-                         place=Place(policy_id=policy_id), policy_id=policy_id, expected=expected, actual=actual)
+                         place=Place(policy_id=policy_id),
+                         policy_id=policy_id, expected=expected, actual=actual)
 
 
 class RemitExceeded(CatalogueError):
@@ -79,7 +80,8 @@ class RemitExceeded(CatalogueError):
     def __init__(self, policy_id: str, problems: list[Problem]) -> None:
         reasons = "；".join(p.message for p in problems)
         super().__init__(f"政策 {policy_id} 超出本部门的发布权限：{reasons} 如确需发布，请由督查人员审核同意后再发布。",
-                         place=Place(policy_id=policy_id), policy_id=policy_id, problems=[p.as_dict() for p in problems])
+                         place=Place(policy_id=policy_id),
+                         policy_id=policy_id, problems=[p.as_dict() for p in problems])
         self.problems = problems
 
 
@@ -91,7 +93,8 @@ class OverBudgetUnconfirmed(CatalogueError):
 
     def __init__(self, policy_id: str, amount_total, budget) -> None:
         super().__init__(f"政策 {policy_id} 预计金额 {amount_total} 万元超出预算 {budget} 万元；如确需发布，"
-                         "请勾选“确认超预算发布”并填写理由（理由将记入发布记录）。", place=Place(policy_id=policy_id),
+                         "请勾选“确认超预算发布”并填写理由（理由将记入发布记录）。",
+                         place=Place(policy_id=policy_id),
                          policy_id=policy_id, amount_total=str(amount_total), budget=str(budget))
 
 

@@ -1,4 +1,5 @@
-"""How `qinqing` ends on a domain error: its Chinese message and place on stderr, a non-zero status, no traceback.
+"""How `qinqing` ends on a domain error: its Chinese message and place on stderr, a non-zero status, no
+traceback.
 
 Every command runs inside ``QinqingGroup.invoke``; a ``QinqingError`` that no command handled itself
 becomes ``错误：<place>：<message>`` and exit status 1, or 75 (EX_TEMPFAIL: try again) for a 503 such as

@@ -42,7 +42,7 @@ class RuleError(QinqingError):
     kind = "错误"
 
     def __init__(self, message: str, span: Span | None = None):
-        place = None if span is None else Place(file=span.file, line=span.line, column=span.col, field=span.key or None)
+        place = None if span is None else Place(span.file, span.line, span.col, field=span.key or None)
         super().__init__(message, place=place)
         self.span = span
 

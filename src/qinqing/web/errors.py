@@ -35,12 +35,12 @@ from qinqing.web.middleware import security_headers
 log = logging.getLogger(__name__)
 
 # Foreign errors with a meaning of their own: (type, status, code, message).
-_FOREIGN: tuple[tuple[type[BaseException], int, str, str], ...] = (
+_FOREIGN: tuple[tuple[type[Exception], int, str, str], ...] = (
     (OperationalError, 503, "db.unavailable", "数据库暂时无法访问，请稍后再试。"),
     # Deeply nested input (an expression, a JSON body) exhausts the parser's stack: the request's fault.
     (RecursionError, 422, "web.too_deeply_nested", "内容嵌套层数过多，无法处理，请简化后重试。"),
 )
-DOMAIN_ERRORS = (QinqingError, *(row[0] for row in _FOREIGN))
+DOMAIN_ERRORS: tuple[type[Exception], ...] = (QinqingError, *(row[0] for row in _FOREIGN))
 
 _HTTP_MESSAGES = {
     400: ("web.bad_request", "请求有误。"),
@@ -96,11 +96,13 @@ class Answer:
     retry_after: int | None = None
 
     def body(self) -> dict[str, Any]:
-        return {"error": {"status": self.status, "code": self.code, "message": self.message,
-                          "place": self.place.to_dict() if self.place else None, "details": self.details or {}}}
+        place = self.place.to_dict() if self.place else None
+        return {"error": {"status": self.status, "code": self.code, "message": self.message, "place": place,
+                          "details": self.details or {}}}
 
 
-def error_body(status: int, code: str, message: str, details: Any = None, place: Place | None = None) -> dict[str, Any]:
+def error_body(status: int, code: str, message: str, details: Any = None,
+               place: Place | None = None) -> dict[str, Any]:
     return Answer(status, code, message, place, details).body()
 
 
@@ -123,11 +125,10 @@ def describe(error: BaseException) -> Answer:
         if isinstance(error, error_type):
             return Answer(status, code, message)
     if isinstance(error, RequestValidationError):
-        fields = [
-            {"field": ".".join(str(p) for p in e["loc"][1:]), "message": e.get("msg", "")} for e in error.errors()
-        ]
-        return Answer(422, "web.invalid_request", "请求参数有误：" + "；".join(f["field"] for f in fields), None,
-                      {"fields": fields})
+        fields = [{"field": ".".join(str(p) for p in e["loc"][1:]), "message": e.get("msg", "")}
+                  for e in error.errors()]
+        message = "请求参数有误：" + "；".join(f["field"] for f in fields)
+        return Answer(422, "web.invalid_request", message, None, {"fields": fields})
     if isinstance(error, StarletteHTTPException):
         code, message = _HTTP_MESSAGES.get(error.status_code, ("web.http_error", str(error.detail)))
         return Answer(error.status_code, code, message)
@@ -179,5 +180,7 @@ def _render(request: Request, answer: Answer) -> Response:
 
 
 def install(app: FastAPI) -> None:
-    for error_type in (*DOMAIN_ERRORS, RequestValidationError, StarletteHTTPException, Exception):
+    handled: tuple[type[Exception], ...] = (*DOMAIN_ERRORS, RequestValidationError, StarletteHTTPException,
+                                             Exception)
+    for error_type in handled:
         app.add_exception_handler(error_type, handle_error)
