@@ -123,3 +123,40 @@ def test_library_and_favicon_on_a_phone(page_at):
     page.screenshot(path=str(OUT / "library-390x844.png"), full_page=True)
     icon = page.request.get("/favicon.ico")
     assert icon.ok and icon.headers["content-type"].startswith("image/svg+xml")
+
+
+SMALL = {"width": 360, "height": 740}
+OTHER_PAGES = [  # (user, page) beyond the main ones; None: not logged in
+    (None, "/login"),
+    (None, "/policies"),
+    ("ent1", f"/enterprises/{ELIGIBLE}"),  # 企业画像
+    ("ent1", "/appeals"),
+    ("ent1", "/appeals/new"),
+    ("ent1", "/workflow/my"),
+    ("officer", "/officer/policies/new"),
+    ("officer", "/officer/policies/hlj-2021-new-above-scale-industrial/edit"),
+    ("officer", "/officer/policies/hlj-2021-new-above-scale-industrial/preview"),
+    ("officer", "/workflow/queue"),
+    ("supervisor", "/appeals/rankings"),
+    ("supervisor", "/indices"),
+    ("admin", "/workflow/finance"),
+]
+
+
+@pytest.mark.parametrize(("username", "path"), OTHER_PAGES, ids=[p for _, p in OTHER_PAGES])
+def test_other_pages_fit_a_small_phone(browser, server, page_at, username, path):
+    if username is None:
+        context = browser.new_context(base_url=server, locale="zh-CN", viewport=SMALL, is_mobile=True)
+        page = context.new_page()
+    else:
+        page = page_at(username, SMALL)
+    try:
+        response = page.goto(path)
+        assert response.ok, (path, response.status)
+        page.wait_for_load_state("networkidle")
+        name = path.strip("/").replace("/", "_") or "home"
+        page.screenshot(path=str(OUT / f"360-{name}.png"), full_page=True)
+        _fits(page)
+    finally:
+        if username is None:
+            context.close()
