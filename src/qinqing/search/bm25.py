@@ -20,8 +20,11 @@ class BM25Index:
         self.lengths = [len(doc) for doc in documents]
         self.average_length = (sum(self.lengths) / len(self.lengths)) if self.lengths else 0.0
         frequency: Counter[str] = Counter()
-        for counts in self.term_counts:
+        self.postings: dict[str, list[int]] = {}  # token → the documents holding it, in order
+        for doc, counts in enumerate(self.term_counts):
             frequency.update(counts.keys())
+            for token in counts:
+                self.postings.setdefault(token, []).append(doc)
         n = len(documents)
         # The "plus one" form of IDF never goes negative, so a term in most documents still counts a little.
         self.idf = {term: math.log(1 + (n - df + 0.5) / (df + 0.5)) for term, df in frequency.items()}
@@ -39,6 +42,13 @@ class BM25Index:
         if not present:
             return None
         return max(w * self.term_score(doc, t) for t, w in present), [t for t, _ in present]
+
+    def holding(self, alternatives: Alternatives) -> set[int]:
+        """The documents that hold at least one form of a term."""
+        found: set[int] = set()
+        for token, _ in alternatives:
+            found.update(self.postings.get(token, ()))
+        return found
 
     def match_scores(self, terms: Sequence[Alternatives]) -> list[float | None]:
         """Each document's score for a query whose terms must all be present (AND): the sum of the terms'

@@ -62,12 +62,24 @@ class SearchIndex:
         if not terms:
             return []
         hits = []
-        for doc, document in enumerate(self.documents):
+        for doc in sorted(self._candidates(terms)):
             found = self._match(doc, terms)
             if found is not None:
-                hits.append(Hit(document.key, found[0], tuple(dict.fromkeys(found[1]))))
+                hits.append(Hit(self.documents[doc].key, found[0], tuple(dict.fromkeys(found[1]))))
         hits.sort(key=lambda h: (-h.score, h.key))
         return hits[:limit] if limit else hits
+
+    def _candidates(self, terms: list[Term]) -> set[int]:
+        """The documents holding every term (a form of it as a token, or the word as typed in the text)."""
+        candidates: set[int] | None = None
+        for term in terms:
+            holding = self._bm25.holding(term.alternatives())
+            scope = range(len(self.documents)) if candidates is None else candidates - holding
+            holding |= {doc for doc in scope if term.word in self._texts[doc]}
+            candidates = holding if candidates is None else candidates & holding
+            if not candidates:
+                break
+        return candidates or set()
 
     def _match(self, doc: int, terms: list[Term]) -> tuple[float, list[str]] | None:
         score, matched = 0.0, []
