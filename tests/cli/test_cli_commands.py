@@ -28,6 +28,9 @@ COMMANDS = [
     ("audit",), ("audit", "verify"), ("audit", "show"),
     ("indices",), ("indices", "compute"), ("indices", "list"), ("indices", "supervise"),
     ("worker",), ("jobs",),
+    ("workflow",), ("workflow", "fund"), ("workflow", "totals"), ("workflow", "grant-batch"), ("workflow", "pay"),
+    ("workflow", "bank-file"), ("workflow", "bank-return"), ("workflow", "reconcile"), ("workflow", "queue"),
+    ("workflow", "report"),
 ]  # fmt: skip
 CJK = re.compile(r"[\u3400-\u9fff]")
 
