@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 
 from qinqing.web.services.labels import validity_status
-from qinqing.web.services.library import highlight, industry_choices, read_filters
+from qinqing.web.services.library import highlight, industry_choices, read_filters, region_choices
 
 NOW = "hlj-2021-new-above-scale-industrial"  # 2021-01-01 … 2021-12-31; the tests' day is 2021-12-01
 LATER = "hlj-2022-tech-renovation-interest"  # 2022-03-16 … 2024-12-31: not started on 2021-12-01
@@ -126,3 +126,22 @@ def test_matched_words_are_marked_in_results(client_for):
     page = client_for(None).get("/policies", params={"q": "技改 贴息"}).text
     assert set(_statuses(page)) == {LATER}  # the new-above-scale award has no 贴息
     assert "<mark>技术改造</mark>" in page and "<mark>贴息</mark>" in page
+
+
+@pytest.mark.parametrize(
+    ("codes", "tree"),
+    [
+        (["330106", "350000", "100000"],  # 西湖区 brings 浙江省 and 杭州市 above it; 全国 first
+         [("100000", "全国", 0), ("330000", "浙江省", 0), ("330100", "杭州市", 1), ("330106", "西湖区", 2),
+          ("350000", "福建省", 0)]),
+        (["230000"], [("230000", "黑龙江省", 0)]),
+        (["999999"], []),  # not a GB/T 2260 code: not offered
+    ],
+)
+def test_region_choices_are_a_tree(codes, tree):
+    assert region_choices(codes) == tree
+
+
+def test_the_region_dropdown_is_indented_by_level(client_for):
+    page = client_for(None).get("/policies", params={"region": "230000"}).text
+    assert '<option value="230000" selected>黑龙江省</option>' in page

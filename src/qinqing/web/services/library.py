@@ -106,6 +106,21 @@ def industry_choices() -> list[tuple[str, str, list[tuple[str, str]]]]:
     return [(s, industries.name(s) or s, divisions.get(s, [])) for s in industries.codes("section")]
 
 
+def region_choices(codes) -> list[tuple[str, str, int]]:
+    """The region dropdown as a tree: each code with the regions above it, in tree order, as (code, short
+    name, depth); 全国 first. Choosing a province shows its cities' and counties' policies too."""
+    shown: set[str] = set()
+    national = False
+    for code in codes:
+        if _is_national(code):
+            national = True
+        elif regions.is_valid(code):
+            shown.update([*regions.ancestors(code), code])
+    ordered = sorted(shown, key=lambda c: [*regions.ancestors(c), c])
+    tree = [(c, regions.name(c) or c, len(regions.ancestors(c))) for c in ordered]
+    return ([(NATIONAL_REGION, "全国", 0)] if national else []) + tree
+
+
 def highlight(text: str, words: tuple[str, ...] | list[str]) -> Markup:
     """``text`` escaped, with each matched word in <mark> (a Jinja filter: ``title | highlight(item.matched)``)."""
     return Markup("").join(Markup("<mark>{}</mark>").format(piece) if hit else escape(piece)
@@ -234,6 +249,7 @@ class PolicyLibrary:
             "support_types": sorted({e.support_type for e in entries}),
             "modes": [m for m in MODES if any(e.mode == m for e in entries)],
             "regions": sorted({e.region_code for e in entries}),
+            "region_tree": region_choices({e.region_code for e in entries}),
         }
 
 
