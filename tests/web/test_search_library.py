@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 
 from qinqing.web.services.labels import validity_status
-from qinqing.web.services.library import highlight, industry_choices, read_filters, region_choices
+from qinqing.web.services.library import highlight, industry_choices, paginate, read_filters, region_choices
 
 NOW = "hlj-2021-new-above-scale-industrial"  # 2021-01-01 … 2021-12-31; the tests' day is 2021-12-01
 LATER = "hlj-2022-tech-renovation-interest"  # 2022-03-16 … 2024-12-31: not started on 2021-12-01
@@ -145,3 +145,38 @@ def test_region_choices_are_a_tree(codes, tree):
 def test_the_region_dropdown_is_indented_by_level(client_for):
     page = client_for(None).get("/policies", params={"region": "230000"}).text
     assert '<option value="230000" selected>黑龙江省</option>' in page
+
+
+@pytest.mark.parametrize(
+    ("count", "page", "shown", "number", "pages"),
+    [
+        (45, "1", range(20), 1, 3),
+        (45, "3", range(40, 45), 3, 3),
+        (45, "9", range(40, 45), 3, 3),  # past the end: the last page
+        (45, "x", range(20), 1, 3),  # not a number: the first
+        (45, "-2", range(20), 1, 3),
+        (40, "2", range(20, 40), 2, 2),
+        (0, "1", range(0), 1, 1),
+    ],
+)
+def test_paginate(count, page, shown, number, pages):
+    pager = paginate(list(range(count)), page, per_page=20)
+    assert (pager.items, pager.page, pager.pages, pager.total) == (list(shown), number, pages, count)
+
+
+@pytest.mark.parametrize(("pages", "page", "window"), [(10, 5, [1, 3, 4, 5, 6, 7, 10]), (10, 1, [1, 2, 3, 10]),
+                                                      (1, 1, [1]), (3, 3, [1, 2, 3])])
+def test_pager_window(pages, page, window):
+    assert paginate(list(range(pages)), page, per_page=1).window() == window
+
+
+def test_the_library_pages(client_for, monkeypatch):
+    from qinqing.web.services import library
+
+    monkeypatch.setattr(library, "PER_PAGE", 1)  # the two Heilongjiang policies on two pages
+    first = client_for(None).get("/policies", params={"status": "", "page": "1"}).text
+    second = client_for(None).get("/policies", params={"page": "2"}).text
+    assert set(_statuses(first)) == {LATER} and set(_statuses(second)) == {NOW}  # newest first
+    assert "共 2 项政策（第 1/2 页）" in first and 'rel="next"' in first and "page=2" in first
+    assert 'rel="prev"' in second and 'aria-current="page">2<' in second
+    assert set(_statuses(client_for(None).get("/policies", params={"page": "abc"}).text)) == {LATER}

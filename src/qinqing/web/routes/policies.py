@@ -12,6 +12,7 @@ from qinqing.web.services.library import (
     LibraryItem,
     highlight,
     industry_choices,
+    paginate,
     read_filters,
     region_label,
 )
@@ -57,10 +58,11 @@ def get_policy(policy_id: str, services: ServicesDep) -> dict:
 @router.get("/policies", include_in_schema=False)
 def policies_page(request: Request, services: ServicesDep, principal: CurrentPrincipal):
     filters = read_filters(request.query_params)  # unusable values are shown on the page, never a 422
-    items = services.library.browse(filters, services.today())
+    pager = paginate(services.library.browse(filters, services.today()), request.query_params.get("page"))
     return request.app.state.templates.TemplateResponse(
         request, "policies.html",
-        {"items": items, "filters": filters, "facets": services.library.facets(), "region_label": region_label,
+        {"items": pager.items, "pager": pager, "page_url": lambda n: str(request.url.include_query_params(page=n)),
+         "filters": filters, "facets": services.library.facets(), "region_label": region_label,
          "industry_choices": industry_choices(), "statuses": STATUS_KEYS, "highlight": highlight,
          "today": services.today()},
     )

@@ -106,6 +106,37 @@ def industry_choices() -> list[tuple[str, str, list[tuple[str, str]]]]:
     return [(s, industries.name(s) or s, divisions.get(s, [])) for s in industries.codes("section")]
 
 
+PER_PAGE = 20
+
+
+@dataclass(frozen=True)
+class Pager:
+    """One page of a result list: ``items`` of page ``page`` (1-based) of ``pages``, out of ``total``."""
+
+    items: list
+    page: int
+    pages: int
+    total: int
+
+    def window(self, width: int = 2) -> list[int]:
+        """The page numbers to link: the first, the last, and ``width`` either side of this one."""
+        near = range(max(1, self.page - width), min(self.pages, self.page + width) + 1)
+        return sorted({1, self.pages, *near})
+
+
+def paginate(items: list, page: str | int | None, per_page: int | None = None) -> Pager:
+    """Page ``page`` of ``items`` (``PER_PAGE`` a page); a page that is not a number is the first, one past
+    the end the last."""
+    per_page = per_page or PER_PAGE
+    try:
+        number = int(page or 1)
+    except (TypeError, ValueError):
+        number = 1
+    pages = max(1, -(-len(items) // per_page))
+    number = min(max(number, 1), pages)
+    return Pager(items[(number - 1) * per_page:number * per_page], number, pages, len(items))
+
+
 def region_choices(codes) -> list[tuple[str, str, int]]:
     """The region dropdown as a tree: each code with the regions above it, in tree order, as (code, short
     name, depth); 全国 first. Choosing a province shows its cities' and counties' policies too."""
