@@ -30,7 +30,7 @@ COMMANDS = [
     ("worker",), ("jobs",),
     ("workflow",), ("workflow", "fund"), ("workflow", "totals"), ("workflow", "grant-batch"), ("workflow", "pay"),
     ("workflow", "bank-file"), ("workflow", "bank-return"), ("workflow", "reconcile"), ("workflow", "queue"),
-    ("workflow", "report"),
+    ("workflow", "report"), ("workflow", "verify"),
 ]  # fmt: skip
 CJK = re.compile(r"[\u3400-\u9fff]")
 

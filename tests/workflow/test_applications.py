@@ -222,3 +222,16 @@ def test_the_daily_reconciliation_job(engine) -> None:
     _setup(engine)
     job = JobContext(job_id=1, name="workflow.daily_reconciliation", attempt=1, engine=engine, settings=Settings())
     assert _daily(job) == {"ok": True, "differences": [], "keys_pruned": 0}
+
+
+def test_verify_finds_an_application_row_edited_by_hand(engine) -> None:
+    svc, pid, (a, b) = _setup(engine)
+    first = svc.apply(enterprise_actor(a), a, pid)
+    svc.apply(enterprise_actor(b), b, pid)
+    svc.accept(OFFICER, first["id"])
+    clean = svc.verify()
+    assert clean["ok"] and clean["rows_checked"] == 2
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"UPDATE workflow_applications SET amount_fen = 99900000 WHERE id = {first['id']}")
+    tampered = svc.verify()
+    assert not tampered["ok"] and len(tampered["row_problems"]) == 1 and f"申报 {first['id']}" in tampered["row_problems"][0]

@@ -168,3 +168,15 @@ def report(out: Path = typer.Option(..., help="The workbook to write (.xlsx)."),
     verified account, conflicts of interest, reviewed off the platform, materials missing."""
     counts = _service().audit_report(out, unpaid_after)
     console.print(f"{out}：" + "，".join(f"{name} {n} 行" for name, n in counts.items()))
+
+
+@app.command("verify")
+def verify() -> None:
+    """Check the audit chain, the ledger's history (sums, running balances, nothing overdrawn or resolved
+    twice) and every application against its latest audit row. Exit 1 on any problem."""
+    result = _service().verify()
+    for line in result["audit_problems"] + result["ledger_problems"] + result["row_problems"]:
+        console.print(f"[red]{line}[/red]")
+    console.print(f"已核对申报 {result['rows_checked']} 条：" + ("一致" if result["ok"] else "发现问题"))
+    if not result["ok"]:
+        raise typer.Exit(1)

@@ -191,8 +191,7 @@ class WorkflowService(PaymentsMixin, GrantsMixin):
                 bank_account_id=None, departments=_json(list(plan.departments)), steps=plan.steps, round=1,
                 created_by=actor.name, created_at=now, updated_at=now)).inserted_primary_key[0]
             self._transition(conn, app_id, None, states.DRAFT, actor, None)
-            audit.record(conn, actor=actor.name, action="application.create", object_type="application",
-                         object_id=app_id, after={"state": states.DRAFT, "policy_id": policy_id})
+            record_row(conn, actor.name, "application.create", app_id)
             return int(app_id)
 
         app_id = retrying(self.engine, create)
@@ -568,6 +567,17 @@ class WorkflowService(PaymentsMixin, GrantsMixin):
             out.append(_jsonable(item))
         return out
 
+    def verify(self) -> dict[str, Any]:
+        """The audit chain (``audit.verify``), the ledger's history checker and every application against
+        its latest audit row: what ``qinqing workflow verify`` prints."""
+        chain = audit.verify(self.engine)
+        with self.engine.connect() as conn:
+            ledger_problems = ledger.verify_ledger(conn)
+        rows, checked = verify_rows(self.engine)
+        return {"audit_ok": chain.ok, "audit_problems": [str(p) for p in chain.problems],
+                "ledger_problems": ledger_problems, "row_problems": rows, "rows_checked": checked,
+                "ok": chain.ok and not ledger_problems and not rows}
+
     def audit_report(self, out, unpaid_after_days: int = 30) -> dict[str, int]:
         """The auditor's Excel workbook (workflow/reports.py)."""
         from qinqing.workflow.reports import write_audit_report
@@ -594,7 +604,7 @@ class WorkflowService(PaymentsMixin, GrantsMixin):
                         follow_up_due=due.day if due else None, created_by=actor.name, created_at=_now()))
             except IntegrityError:
                 raise states.IllegalTransition("该申报已评价。", state=app["state"]) from None
-            audit.record(conn, actor=actor.name, action="application.rate", object_type="application",
+            audit.record(conn, actor=actor.name, action="application.rate", object_type="application_rating",
                          object_id=application_id, after={"level": level}, reason=comment)
 
         self._retry(run)
@@ -617,8 +627,7 @@ class WorkflowService(PaymentsMixin, GrantsMixin):
                 emit(conn, ev.DeadlineMissed(application_id=application_id, policy_id=app["policy_id"],
                                              uscc=app["uscc"], actor=SYSTEM.name, kind=kind, deadline=due),
                      actor=SYSTEM.name)
-                audit.record(conn, actor=SYSTEM.name, action="application.overdue", object_type="application",
-                             object_id=application_id, after={"kind": kind, "deadline": due}, reason="超过时限，已督办")
+                record_row(conn, SYSTEM.name, "application.overdue", application_id, f"{kind} 超过时限（{due}），已督办")
                 return "escalated"
             return "done"
 
@@ -686,8 +695,45 @@ class WorkflowService(PaymentsMixin, GrantsMixin):
                 event: Event | None = None) -> None:
         if event is not None:
             emit(conn, event, actor=actor.name)
-        audit.record(conn, actor=actor.name, action=action, object_type="application", object_id=app["id"],
-                     before={"state": app["state"]}, after={"state": to}, reason=reason)
+        record_row(conn, actor.name, action, app["id"], reason, before=snapshot(app))
+
+
+def snapshot(row) -> dict[str, Any]:
+    """What the audit trail holds of an application (as a hash): every column that decides who is paid
+    what; ``verify_rows`` recomputes it from the table to find a row edited outside the workflow."""
+    return {c: (row[c].isoformat() if isinstance(row[c], date) else row[c]) for c in SNAPSHOT_COLUMNS}
+
+
+SNAPSHOT_COLUMNS = ("id", "policy_id", "policy_version", "uscc", "state", "period", "amount_fen", "outcome",
+                    "declared", "materials_required", "materials", "bank_account_id", "departments", "steps",
+                    "round", "deadline", "reason", "grant_batch_id")
+
+
+def record_row(conn: Connection, actor: str, action: str, application_id: int, reason: str | None = None,
+               before: dict | None = None) -> None:
+    """The audit row of an application's change, with the row as it now is."""
+    row = conn.execute(select(applications).where(applications.c.id == application_id)).mappings().one()
+    audit.record(conn, actor=actor, action=action, object_type="application", object_id=application_id,
+                 before=before, after=snapshot(row), reason=reason)
+
+
+def verify_rows(engine: Engine) -> tuple[list[str], int]:
+    """Each application against the latest audit row recorded for it: a row changed without going through
+    the workflow (an UPDATE by hand) no longer matches. Returns the problems and how many rows were
+    checked (免申即享 rows still in 公示 are covered by their batch's audit row instead)."""
+    problems, checked = [], 0
+    with engine.connect() as conn:
+        rows = conn.execute(select(applications).order_by(applications.c.id)).mappings().all()
+    for row in rows:
+        entries_ = audit.trail(engine, "application", row["id"], limit=1)
+        if not entries_:
+            if row["grant_batch_id"] is None:
+                problems.append(f"申报 {row['id']}：审计记录中没有该申报")
+            continue
+        checked += 1
+        if entries_[-1].after_hash != audit.state_hash(snapshot(row)):
+            problems.append(f"申报 {row['id']}：当前数据与审计记录（第 {entries_[-1].seq} 条）不一致，疑被篡改")
+    return problems, checked
 
 
 def _reserve_journal(app, actor: Actor) -> ledger.Journal:
@@ -731,3 +777,19 @@ def _daily(job: jobs.JobContext) -> dict:
 
 
 jobs.register_schedule("workflow.daily_reconciliation", "daily 01:00", _daily)
+
+audit.register_labels(
+    actions={
+        "application.create": "创建申报", "application.submit": "提交申报", "application.withdraw": "撤回申报",
+        "application.accept": "受理申报", "application.approve": "批准申报", "application.reject": "驳回申报",
+        "application.return": "退回补正", "application.expire": "逾期", "application.void": "作废并解冻资金",
+        "application.paid": "拨付成功", "application.payment_failed": "拨付失败", "application.payment_returned": "银行退回",
+        "application.clawback": "追回资金", "application.confirm": "确认收款账户", "application.decline": "放弃兑现",
+        "application.overdue": "超时督办", "application.rate": "评价政策", "budget.fund": "拨入预算",
+        "bank_account.verify": "核验对公账户", "payment_batch.create": "生成拨付批次", "bank_return.import": "导入银行回单",
+        "grant_batch.create": "生成免申即享名单",
+    },
+    object_types={"application": "申报", "application_rating": "评价", "policy_budget": "政策资金",
+                  "bank_account": "对公账户", "payment_batch": "拨付批次", "bank_return": "银行回单",
+                  "grant_batch": "免申即享批次"},
+)
