@@ -202,3 +202,24 @@ def test_predicate_operands_are_parenthesised_issue_10(condition):
     policy = make_policy({"a": condition})
     rows = [{"uscc": "A", "is_dishonest": True, "employees": 2, "name": "O甲"}, {"uscc": "B", "is_dishonest": False}]
     assert _duckdb([policy], rows) == _evaluated([policy], rows)
+
+
+@pytest.mark.parametrize(
+    "benefit", ["COALESCE(COALESCE(revenue, 1.25), ROUND(layoff_rate))", "LEAST(1.25, FLOOR(layoff_rate + 2))",
+                "CASE WHEN employees > 1 THEN 1.25 ELSE CEIL(layoff_rate) END", "GREATEST(ROUND(layoff_rate, 1), 0.75)"],
+)  # fmt: skip
+def test_rounded_doubles_keep_the_scale_of_their_neighbours(benefit):
+    """Found by the property above: DuckDB types ROUND(DECIMAL(38, 10), 0) as DECIMAL(38, 0), and a
+    COALESCE (or CASE, LEAST, GREATEST) of it with 1.25 stayed at scale 0, so 1.25 became 1."""
+    policy = make_policy({"a": "TRUE"}, {"expr": benefit})
+    rows = [{"uscc": "A"}, {"uscc": "B", "employees": 2, "layoff_rate": 0.4},
+            {"uscc": "C", "employees": 1, "layoff_rate": 2.5, "revenue": Decimal("3")}]
+    assert _duckdb([policy], rows) == _evaluated([policy], rows)
+
+
+def test_a_floor_of_a_rounded_double_keeps_its_neighbour_s_scale():
+    """Found by the property: FLOOR(ROUND(layoff_rate, 2)) is DECIMAL(38, 0) in DuckDB, and the CASE
+    beside -100.0001 + 1 gave -99 instead of -99.0001."""
+    policy = make_policy({"a": "TRUE"}, {"expr": "CASE WHEN is_dishonest THEN -100.0001 + 1 ELSE FLOOR(ROUND(layoff_rate, 2)) END"})
+    rows = [{"uscc": "A", "is_dishonest": True, "layoff_rate": 0.03}, {"uscc": "B", "is_dishonest": False, "layoff_rate": 2.5}]
+    assert _duckdb([policy], rows) == _evaluated([policy], rows)

@@ -211,6 +211,15 @@ def _kind(node: exp.Expression) -> Kind | None:
     return node.meta.get(KIND) if node._meta else None  # noqa: SLF001
 
 
+def _widened(node: exp.Expression) -> exp.Expression:
+    """A rounded exact value back at scale 10 (exactly: FLOOR and CEIL give integers, ROUND at most the
+    scale it was given). DuckDB types ROUND(DECIMAL(38, 10), 0) and FLOOR of it as DECIMAL(38, 0), and
+    a COALESCE, CASE, LEAST or GREATEST of that with a value of scale 2 stays at scale 0 (no room to
+    widen): COALESCE(COALESCE(revenue, 1.25), ROUND(layoff_rate)) gave 1, not 1.25 (found by the
+    agreement property)."""
+    return exp.cast(node, _EXACT.copy())
+
+
 def _as_double(node: exp.Expression) -> exp.Expression:
     return node if _kind(node) == Kind.NUMBER else exp.cast(node, _DOUBLE.copy())
 
@@ -243,13 +252,15 @@ def _lower_node(node: exp.Expression) -> exp.Expression:
         value = node.this
         if _kind(value) == Kind.NUMBER:
             value = exp.cast(value, _EXACT.copy())
-        return _keep(type(node)(this=value), kind)
+        out = type(node)(this=value)
+        return _keep(out if _kind(node.this) == Kind.INTEGER else _widened(out), kind)
     if isinstance(node, exp.Round):
         digits = node.args.get("decimals") or exp.Literal.number(0)
         value = node.this
         if _kind(value) == Kind.NUMBER:
             value = exp.cast(value, _EXACT.copy())
-        return _keep(exp.Round(this=value, decimals=digits), kind)
+        out = exp.Round(this=value, decimals=digits)
+        return _keep(out if _kind(node.this) == Kind.INTEGER else _widened(out), kind)
     if isinstance(node, (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE)):
         left, right = node.this, node.expression
         if Kind.NUMBER in (_kind(left), _kind(right)):
