@@ -235,3 +235,16 @@ def test_verify_finds_an_application_row_edited_by_hand(engine) -> None:
         conn.exec_driver_sql(f"UPDATE workflow_applications SET amount_fen = 99900000 WHERE id = {first['id']}")
     tampered = svc.verify()
     assert not tampered["ok"] and len(tampered["row_problems"]) == 1 and f"申报 {first['id']}" in tampered["row_problems"][0]
+
+
+def test_payout_rate_and_speed(engine) -> None:
+    svc, pid, (a, b) = _setup(engine)
+    for code in (a, b):
+        app = svc.apply(enterprise_actor(code), code, pid, bank_account_id=_account(svc, code))
+        svc.accept(OFFICER, app["id"])
+        svc.review(OFFICER, app["id"], "approve", idempotency_key=f"s{app['id']}")
+    batch = svc.create_payment_batch(FINANCE, idempotency_key="b").body
+    svc.import_bank_return(FINANCE, [ReturnLine(batch["payments"][0]["transfer_key"], "paid")], idempotency_key="r")
+    (row,) = svc.payout_stats()["policy"]
+    assert (row["applications"], row["approved"], row["paid"], row["payout_rate"]) == (2, 2, 1, 0.5)
+    assert row["paid_fen"] == 10_000_000 and row["median_working_days"] == 0

@@ -80,8 +80,8 @@ def test_no_confirmation_by_the_deadline_releases(engine) -> None:
 
 @pytest.mark.slow
 def test_a_batch_of_100000_candidates_in_under_a_minute(engine) -> None:
-    """CI runs 20,000 (QINQING_WORKFLOW_GRANT_SIZE=100000 for the issue's size; 65 s measured on a 2-core
-    machine shared with six other test runs, see docs/workflow.md)."""
+    """CI runs 20,000; QINQING_WORKFLOW_GRANT_SIZE=100000 the issue's size (21.6 s on the 2-core machine,
+    docs/workflow.md)."""
     n = int(os.environ.get("QINQING_WORKFLOW_GRANT_SIZE", "20000"))
     if engine.dialect.name != "postgresql":
         pytest.skip("the timed batch runs on PostgreSQL")

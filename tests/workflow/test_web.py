@@ -113,3 +113,10 @@ def test_idempotency_key_over_http(site) -> None:
     assert illegal.status_code == 409 and illegal.json()["error"]["details"]["state"] == "已批准"
     withdraw = ent.post(f"/api/workflow/applications/{app_id}/withdraw", json={}, headers={"X-CSRF-Token": token})
     assert withdraw.status_code == 409 and withdraw.json()["error"]["details"]["state"] == "已批准"
+
+
+def test_payout_statistics_page(site) -> None:
+    officer = site["client"]("kj1")
+    page = officer.get("/workflow/stats")
+    assert page.status_code == 200 and "兑现率" in page.text
+    assert officer.get("/api/workflow/stats").json() == {"policy": [], "department": []}

@@ -567,6 +567,32 @@ class WorkflowService(PaymentsMixin, GrantsMixin):
             out.append(_jsonable(item))
         return out
 
+    def payout_stats(self) -> dict[str, list[dict[str, Any]]]:
+        """督政策: per policy and per reviewing department — applications, paid, amount paid, 兑现率 (paid of
+        approved) and 兑现时效 (median working days from submission to payment)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(applications.c.policy_id, applications.c.departments, applications.c.state,
+                                       applications.c.amount_fen, applications.c.submitted_at,
+                                       applications.c.paid_at)).mappings().all()
+        groups: dict[tuple[str, str], list] = {}
+        for r in rows:
+            groups.setdefault(("policy", r["policy_id"]), []).append(r)
+            for department in json.loads(r["departments"]):
+                groups.setdefault(("department", department), []).append(r)
+        out: dict[str, list[dict[str, Any]]] = {"policy": [], "department": []}
+        approved_states = states.RESERVED | {states.PAID, states.CLAWED_BACK}
+        for (kind, key), members in sorted(groups.items()):
+            approved = [m for m in members if m["state"] in approved_states]
+            paid = [m for m in members if m["paid_at"] is not None]
+            days = sorted(workdays.working_days_left(m["submitted_at"].date(), m["paid_at"].date())
+                          for m in paid if m["submitted_at"] is not None)
+            out[kind].append({
+                kind: key, "applications": len(members), "approved": len(approved), "paid": len(paid),
+                "paid_fen": sum(m["amount_fen"] or 0 for m in paid),
+                "payout_rate": round(len(paid) / len(approved), 4) if approved else None,
+                "median_working_days": days[len(days) // 2] if days else None})
+        return out
+
     def verify(self) -> dict[str, Any]:
         """The audit chain (``audit.verify``), the ledger's history checker and every application against
         its latest audit row: what ``qinqing workflow verify`` prints."""

@@ -212,6 +212,19 @@ async def api_bank_return(request: Request, services: ServicesDep, principal: Cu
                                                                   idempotency_key=_key(request)))
 
 
+@router.get("/api/workflow/stats", tags=["workflow"])
+def api_stats(request: Request, services: ServicesDep, principal: CurrentPrincipal) -> dict:
+    """督政策: applications, paid, amount, 兑现率 and 兑现时效 (median working days) by policy and department."""
+    require_role(principal, *STAFF, Role.SUPERVISOR)
+    return _service(request, services).payout_stats()
+
+
+@router.get("/workflow/stats", include_in_schema=False)
+def stats_page(request: Request, services: ServicesDep, principal: CurrentPrincipal):
+    require_role(principal, *STAFF, Role.SUPERVISOR)
+    return _page(request, "workflow_stats.html", stats=_service(request, services).payout_stats())
+
+
 @router.get("/api/workflow/reconciliation", tags=["workflow"])
 def api_reconcile(request: Request, services: ServicesDep, principal: CurrentPrincipal) -> dict:
     """ledger = bank = budget per policy, with every difference listed."""
