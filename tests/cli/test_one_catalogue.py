@@ -154,3 +154,24 @@ def test_demo_deletes_nothing_it_did_not_create(tmp_path):
                                  "--policies", str(HLJ)])
     assert result.exit_code == 2, result.output
     assert (mine / "notes.txt").read_text(encoding="utf-8") == "keep me"
+
+
+def test_a_cli_full_run_is_kept_in_the_database_with_its_plans(platform):
+    """run full records the run, each policy's version and plan hash, and its counts (issue 10.5); a second
+    run compiles no plan (they were stored by the first)."""
+    import sqlalchemy as sa
+
+    from qinqing.db import make_engine
+    from qinqing.matching import plans
+
+    tmp_path, registry = platform
+    _ok(["catalogue", "load", str(HLJ)])
+    _ok(["run", "full", "--enterprises", str(registry)])
+    compiled = plans.COMPILATIONS
+    _ok(["run", "full", "--enterprises", str(registry)])
+    assert plans.COMPILATIONS == compiled
+    engine = make_engine(get_settings().database_url)
+    with engine.connect() as conn:
+        runs = conn.execute(sa.text("SELECT count(*) FROM matching_runs")).scalar()
+        hashed = conn.execute(sa.text("SELECT count(*) FROM matching_run_policies WHERE plan_hash IS NOT NULL")).scalar()
+    assert runs == 2 and hashed > 0

@@ -57,8 +57,11 @@ class MatchingService:
     def results(self) -> Any:
         if self._results is None:
             from qinqing.matching.results import ResultStore
+            from qinqing.matching.results.history import RunHistory
 
-            self._results = ResultStore(self.settings.results_dir)
+            # Every run it publishes is recorded in the database for ever (per-policy and per-region counts).
+            self._results = ResultStore(self.settings.results_dir, history=RunHistory(self.engine),
+                                        keep=self.settings.results_keep)
         return self._results
 
     def close(self) -> None:
