@@ -81,7 +81,7 @@ def test_highlight_marks_and_escapes(text, words, html):
 
 
 def _statuses(page: str) -> dict[str, str]:
-    return dict(re.findall(r'href="/policies/([^"]+)".*?data-status="([^"]+)"', page, re.DOTALL))
+    return dict(re.findall(r'href="/policies/([^"?]+)[^"]*".*?data-status="([^"]+)"', page, re.DOTALL))
 
 
 def test_a_policy_not_started_is_labelled_not_yet_valid(client_for):
@@ -180,3 +180,12 @@ def test_the_library_pages(client_for, monkeypatch):
     assert "共 2 项政策（第 1/2 页）" in first and 'rel="next"' in first and "page=2" in first
     assert 'rel="prev"' in second and 'aria-current="page">2<' in second
     assert set(_statuses(client_for(None).get("/policies", params={"page": "abc"}).text)) == {LATER}
+
+
+def test_a_policy_opened_from_a_search_marks_the_words(client_for):
+    listing = client_for(None).get("/policies", params={"q": "技改 贴息"}).text
+    assert f'href="/policies/{LATER}?q=%E6%8A%80%E6%94%B9%20%E8%B4%B4%E6%81%AF"' in listing
+    page = client_for(None).get(f"/policies/{LATER}", params={"q": "技改 贴息"}).text
+    assert re.search(r"<h1>.*<mark>技术改造</mark><mark>贴息</mark></h1>", page)
+    plain = client_for(None).get(f"/policies/{LATER}").text
+    assert "<mark>" not in plain

@@ -71,8 +71,11 @@ def policies_page(request: Request, services: ServicesDep, principal: CurrentPri
 @router.get("/policies/{policy_id}", include_in_schema=False)
 def policy_page(policy_id: str, request: Request, services: ServicesDep, principal: CurrentPrincipal):
     item = services.library.get(policy_id)
+    # Arriving from a search (?q=…), the words found are marked in the title and clauses.
+    matched = services.library.matched_in(policy_id, request.query_params.get("q", ""))
     return request.app.state.templates.TemplateResponse(
         request, "policy.html", {"item": item, "p": item.policy, "region_label": region_label,
+                                 "highlight": highlight, "matched": matched,
                                  "today": services.today(), "status": item.status(services.today()),
                                  # Government staff also see the rule expressions; enterprises read Chinese only.
                                  "staff": principal is not None and principal.role is not Role.ENTERPRISE},

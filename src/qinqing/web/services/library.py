@@ -264,6 +264,13 @@ class PolicyLibrary:
             raise PolicyNotFound(policy_id)
         return item
 
+    def matched_in(self, policy_id: str, query: str) -> tuple[str, ...]:
+        """The forms of ``query``'s words that policy ``policy_id`` holds (for marking them on its page);
+        empty when the query is empty or the policy does not match it."""
+        if not query.strip():
+            return ()
+        return next((h.matched for h in self._search_index().search(query) if h.key == policy_id), ())
+
     def browse(self, filters: PolicyFilters, today: date) -> list[LibraryItem]:
         items = self._refresh()
         if filters.q.strip():
