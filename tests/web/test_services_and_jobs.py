@@ -108,3 +108,23 @@ def test_the_nightly_full_run_is_registered() -> None:
     schedule = jobs.REGISTRY.schedules["matching.nightly_full_run"]
     assert str(schedule.when) == "daily 02:00"
     assert jobs.REGISTRY.handlers["matching.rematch_published"].event_type == "catalogue.policy_published"
+
+
+def test_a_bulk_publication_is_matched_by_one_full_run(web_engine, catalogue, matching, monkeypatch):
+    """A catalogue load publishes thousands of policies at once: the first re-match job makes one full run
+    instead of re-matching each policy against the registry; the other jobs find themselves included in
+    it (those emitted within READ_MARGIN of its read, here all of them, re-match singly: cheap)."""
+    from qinqing.matching import service as matching_service
+
+    monkeypatch.setattr(matching_service, "FULL_RUN_FROM", 3)
+    matching.full_run(as_of=AS_OF)
+    _drain(web_engine, matching)
+    for n in range(4):
+        text = NEW_ABOVE_SCALE_BONUS.replace("id: test-new-bonus", f"id: test-new-bonus-{n}")
+        entry = catalogue.save(text, department=HLJ_DEPARTMENT, author="loader")
+        catalogue.publish(entry.policy_id, AS_OF, published_by="loader")
+    ran = [j for j in _drain(web_engine, matching) if j.name == "matching.rematch_published"]
+    assert len(ran) == 4 and all(j.status == "done" for j in ran)
+    assert ran[0].result.get("full_run") is True
+    assert not any(j.result.get("full_run") for j in ran[1:])  # the full run read every publication
+    assert {f"test-new-bonus-{n}" for n in range(4)} <= {m.policy_id for m in matching.results.matches_for(ELIGIBLE)}

@@ -148,6 +148,13 @@ class CatalogueStore:
             rows = conn.execute(query).mappings().all()
         return {r["policy_id"]: (r["yaml_text"], r["published_version"] == r["draft_version"]) for r in rows}
 
+    def published_since(self, moment: datetime) -> int:
+        """How many publications were made after ``moment`` (a re-match job's test: one policy, or so
+        many that one full run costs less than re-matching each)."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(publications)
+                                    .where(publications.c.published_at > moment)).scalar() or 0)
+
     def publications(self, policy_id: str) -> list[dict]:
         """The publication log of a policy, oldest first."""
         with self.engine.connect() as conn:

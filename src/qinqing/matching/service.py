@@ -246,11 +246,26 @@ def rematch_published(job: jobs.JobContext, event: PolicyPublished) -> dict[str,
         if included is not None:
             job.progress(1, 1, f"已包含在全量匹配批次 {included} 中，无需重新匹配")
             return {"skipped": "included", "run_id": included}
+        run = service.results.current_run()
+        if run is not None and service.catalogue.published_since(_aware(run.started_at)) >= FULL_RUN_FROM:
+            # A catalogue load published many policies: one full run (which the other re-match jobs
+            # then find they are included in) instead of re-matching each against the whole registry.
+            summary = service.full_run(progress=lambda done, total: job.progress(done, total, "批量发布后全量匹配中"),
+                                       note="after bulk publication")
+            return {"full_run": True, **_summary_json(summary)}
         summary = service.rematch_policy(event.policy_id, progress=job.progress)
         if summary is None:
             job.progress(1, 1, "尚无匹配批次：首次全量匹配时将包含此政策")
             return {"skipped": "no run"}
         return _summary_json(summary)
+
+
+FULL_RUN_FROM = 50  # publications since the current run from which one full run replaces single re-matches
+
+
+def _aware(moment: datetime) -> datetime:
+    """A run's times are naive local times (as in its file); publications are stored in UTC."""
+    return (moment if moment.tzinfo is not None else moment.astimezone()).astimezone(UTC)
 
 
 def rematch_changed(job: jobs.JobContext, event: EnterpriseChanged) -> dict[str, Any]:
