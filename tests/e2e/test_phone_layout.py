@@ -119,6 +119,8 @@ def test_library_and_favicon_on_a_phone(page_at):
     page = page_at("ent1", PHONE)
     page.goto("/policies?q=规上+奖励")
     assert page.locator(".policy-item mark").count() >= 1
+    form, box = page.locator("form.filters").bounding_box(), page.locator("input[name=q]").bounding_box()
+    assert box["width"] >= 0.8 * form["width"]  # the search box keeps a row of its own
     _fits(page)
     page.screenshot(path=str(OUT / "library-390x844.png"), full_page=True)
     icon = page.request.get("/favicon.ico")

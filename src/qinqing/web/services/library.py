@@ -192,7 +192,8 @@ class LibraryItem:
             return ""
         p = self.policy
         clauses = [c.clause for c in p.conditions] + ([p.benefit.clause] if p.benefit else [])
-        return snippet(" ".join(clauses + [p.document]).replace("\n", " "), self.matched)
+        text = "；".join(c.strip().rstrip("。；;") for c in [*clauses, p.document])
+        return snippet(text.replace("\n", ""), self.matched)
 
     @property
     def region_name(self) -> str:
