@@ -189,3 +189,15 @@ def test_a_policy_opened_from_a_search_marks_the_words(client_for):
     assert re.search(r"<h1>.*<mark>技术改造</mark><mark>贴息</mark></h1>", page)
     plain = client_for(None).get(f"/policies/{LATER}").text
     assert "<mark>" not in plain
+
+
+@pytest.mark.parametrize(("params", "ids"), [
+    ({}, [LATER, NOW]),  # newest first, all
+    ({"limit": "1"}, [LATER]),
+    ({"offset": "1"}, [NOW]),
+    ({"offset": "1", "limit": "5"}, [NOW]),
+    ({"offset": "2"}, []),
+])
+def test_the_api_pages_with_offset_and_limit(client_for, params, ids):
+    answer = client_for(None).get("/api/policies", params=params).json()
+    assert answer["count"] == 2 and [p["policy_id"] for p in answer["policies"]] == ids

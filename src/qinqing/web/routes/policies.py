@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 
 from qinqing.accounts.authz import Role
 from qinqing.web.deps import CurrentPrincipal, ServicesDep
@@ -35,17 +35,20 @@ def _summary(item: LibraryItem, today) -> dict:
 @router.get("/api/policies", tags=["policies"])
 def list_policies(request: Request, services: ServicesDep, q: str = "", level: str = "", region: str = "",
                   industry: str = "", support_type: str = "", mode: str = "", status: str = "",
-                  valid_now: str = "") -> dict:
+                  valid_now: str = "", offset: int = Query(0, ge=0),
+                  limit: int | None = Query(None, ge=1, le=1000)) -> dict:
     """Published policies, filtered; with `q`, every word required (or a synonym of it), ranked by BM25.
 
     `status`: valid (有效) / upcoming (未生效) / expired (已过期); `valid_now=true` is `status=valid`. A value
-    that is not one of a filter's choices is a 422 `web.invalid_filter`."""
+    that is not one of a filter's choices is a 422 `web.invalid_filter`. `count` is every match;
+    `offset`/`limit` cut the list (default: all)."""
     filters = read_filters(request.query_params)
     if filters.problems:
         raise InvalidFilter("".join(filters.problems), problems=list(filters.problems))
     today = services.today()
     items = services.library.browse(filters, today)
-    return {"count": len(items), "policies": [_summary(i, today) for i in items]}
+    shown = items[offset:offset + limit] if limit else items[offset:]
+    return {"count": len(items), "offset": offset, "policies": [_summary(i, today) for i in shown]}
 
 
 @router.get("/api/policies/{policy_id}", tags=["policies"])
