@@ -28,6 +28,8 @@ COMMANDS = [
     ("audit",), ("audit", "verify"), ("audit", "show"),
     ("indices",), ("indices", "compute"), ("indices", "list"), ("indices", "supervise"),
     ("worker",), ("jobs",),
+    ("appeals",), ("appeals", "config"), ("appeals", "config", "show"), ("appeals", "config", "load"),
+    ("appeals", "list"), ("appeals", "sweep"), ("appeals", "rankings"), ("appeals", "classifier"),
     ("workflow",), ("workflow", "fund"), ("workflow", "totals"), ("workflow", "grant-batch"), ("workflow", "pay"),
     ("workflow", "bank-file"), ("workflow", "bank-return"), ("workflow", "reconcile"), ("workflow", "queue"),
     ("workflow", "report"), ("workflow", "verify"),

@@ -43,6 +43,17 @@ def load(
         report = catalogue.load_directory(directory, department=department, publish=not draft,
                                           progress=lambda done, total: bar.update(task, completed=done,
                                                                                   total=total))
+    if report.loaded and not draft:
+        # Compile once, here: the plans of the new versions are stored beside them (matching.plans),
+        # so the next run, web worker or preview compiles nothing.
+        from qinqing.matching.service import MatchingService
+
+        with Progress(TextColumn("编译匹配计划"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=console, transient=True) as bar, \
+                MatchingService(catalogue.store.engine, settings) as matching:
+            task = bar.add_task("plans", total=None)
+            matching.published_plans(settings.today(),
+                                     progress=lambda done, total: bar.update(task, completed=done, total=total))
     for path, error in report.errors.items():
         console.print(f"[red]未通过，未{'保存' if draft else '发布'}：{path}[/red]")
         for problem in getattr(error, "problems", None) or []:

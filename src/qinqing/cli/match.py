@@ -43,7 +43,12 @@ def match(
         raise typer.BadParameter(f"应为 {'、'.join(ENGINES)} 之一", param_hint="--engine")
     if out.suffix.lower() not in (".csv", ".jsonl", ".parquet"):
         raise typer.BadParameter("输出文件应为 .csv、.jsonl 或 .parquet", param_hint="--out")
-    selected = [p for p in draft_or_published(draft_policies) if include_expired or p.valid_on(day)]
+    if draft_policies is None and engine == "vectorised":  # the published catalogue's stored plans
+        from qinqing.cli.run import published_plans_or_exit
+
+        selected = published_plans_or_exit(day, in_force=not include_expired)
+    else:
+        selected = [p for p in draft_or_published(draft_policies) if include_expired or p.valid_on(day)]
     selected, refused = compilable(selected, day, engine)
     for policy_id, reason in refused.items():
         typer.echo(f"未参与匹配：政策 {policy_id} 无法编译：{reason}", err=True)

@@ -97,7 +97,7 @@ def _report_refused(refused: dict[str, str]) -> None:
         console.print(f"[red]未参与匹配：政策 {escape(policy_id)} 无法编译：{escape(reason)}[/red]", highlight=False)
 
 
-def _published_plans(day, *, in_force: bool = False) -> list:
+def published_plans_or_exit(day, *, in_force: bool = False) -> list:
     """The published catalogue as the fast path's plans (``MatchingService.published_plans``: each version
     compiled the first time it is read, then kept; only those in force on ``day`` with ``in_force``);
     versions that cannot be planned are named and left out."""
@@ -133,7 +133,7 @@ def full(store: Path | None = STORE, enterprises: Path | None = ENTERPRISES,
     results atomically. A policy that cannot be compiled is left out and named; the others are published."""
     day = reference_date(as_of)
     # The fast path reads the stored plans (compiled once per version); the SQL engines compile policies.
-    catalogue = _published_plans(day) if engine == "vectorised" else published_catalogue()
+    catalogue = published_plans_or_exit(day) if engine == "vectorised" else published_catalogue()
     with _matching(store) as matching, Progress(
             TextColumn("匹配中"), BarColumn(), TextColumn("{task.completed:,.0f}/{task.fields[pairs]} 对"),
             TimeElapsedColumn(), console=console) as bar:
@@ -158,7 +158,7 @@ def enterprise(uscc: list[str] = typer.Argument(..., help="Unified social credit
     """Incremental run: re-match the given enterprises against every published policy."""
     day = reference_date(as_of)
     # The stored plans go to the matcher as they are (policies out of force are skipped).
-    plans = _published_plans(day, in_force=True)
+    plans = published_plans_or_exit(day, in_force=True)
     with _matching(store) as matching:
         table = _enterprises(matching, enterprises, list(uscc))
         if table is None:
