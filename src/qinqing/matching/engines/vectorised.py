@@ -92,7 +92,8 @@ class _Columns:
     false: np.ndarray
     amounts: dict[str, tuple[np.ndarray, np.ndarray]]
     fields_of: dict[str, frozenset[str]]
-    _admitted: dict[tuple[str, ...], np.ndarray] = field(default_factory=dict)
+    _admitted: dict[tuple[str, ...], np.ndarray] = field(default_factory=dict)  # industry scope → rows it admits
+    _by_prefix: dict[str, np.ndarray] = field(default_factory=dict)  # one prefix → rows whose code starts with it
 
     def positions(self, scope: Scope, rows: str) -> np.ndarray:
         """The rows of a scope group, ascending: the same rows as ``scope_where(scope, rows)``."""
@@ -115,8 +116,10 @@ class _Columns:
         mask = self._admitted.get(prefixes)
         if mask is None:
             mask = self.no_industry.copy()
-            for prefix in prefixes:
-                mask |= np.char.startswith(self.industries, prefix)
+            for prefix in prefixes:  # one string scan per distinct prefix, however many scopes name it
+                if prefix not in self._by_prefix:
+                    self._by_prefix[prefix] = np.char.startswith(self.industries, prefix)
+                mask |= self._by_prefix[prefix]
             self._admitted[prefixes] = mask
         return mask
 
