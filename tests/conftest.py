@@ -46,3 +46,27 @@ def engine(database_url):
     engine = make_engine(database_url)
     yield engine
     engine.dispose()
+
+
+CHROMIUM = os.environ.get("QINQING_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="session")
+def session_chromium():
+    """One Playwright and one Debian chromium for the whole test session, shared by every browser test
+    (e2e, workflow, indices): a second ``sync_playwright()`` started in the same thread while the first
+    is alive fails with "using Playwright Sync API inside the asyncio loop"."""
+    import shutil
+    from pathlib import Path
+
+    if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
+        pytest.skip(f"no chromium binary at {CHROMIUM}: install Debian's chromium (apt-get install chromium) "
+                    "or set QINQING_CHROMIUM")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

@@ -3,12 +3,9 @@ driven by Debian's chromium through Playwright (no browser download)."""
 
 from __future__ import annotations
 
-import os
-import shutil
 import socket
 import threading
 import time
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -87,16 +84,9 @@ def server(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def browser():
-    if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
-        pytest.skip(f"no chromium binary at {CHROMIUM}: install Debian's chromium (apt-get install chromium) "
-                    "or set QINQING_CHROMIUM")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+def browser(session_chromium):
+    """The session's one chromium (tests/conftest.py)."""
+    return session_chromium
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import socket
 import threading
 import time
@@ -127,11 +126,8 @@ def _free_port() -> int:
 
 
 @pytest.mark.browser
-def test_browser_map_and_rectification(tmp_path) -> None:
-    if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
-        pytest.skip(f"no chromium at {CHROMIUM}")
+def test_browser_map_and_rectification(tmp_path, session_chromium) -> None:
     import uvicorn
-    from playwright.sync_api import sync_playwright
 
     url = f"sqlite:///{tmp_path / 'browser.db'}"
     _seed(url)
@@ -146,50 +142,48 @@ def test_browser_map_and_rectification(tmp_path) -> None:
         time.sleep(0.05)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-            base = f"http://127.0.0.1:{port}"
+        browser = session_chromium  # the session's one chromium (tests/conftest.py), not closed here
+        base = f"http://127.0.0.1:{port}"
 
-            def login(name):
-                context = browser.new_context(base_url=base, locale="zh-CN", viewport={"width": 1280, "height": 900})
-                page = context.new_page()
-                page.goto("/login")
-                page.fill("input[name=username]", name)
-                page.fill("input[name=password]", PASSWORD)
-                page.click("button[type=submit]")
-                page.wait_for_load_state("networkidle")
-                return page
+        def login(name):
+            context = browser.new_context(base_url=base, locale="zh-CN", viewport={"width": 1280, "height": 900})
+            page = context.new_page()
+            page.goto("/login")
+            page.fill("input[name=username]", name)
+            page.fill("input[name=password]", PASSWORD)
+            page.click("button[type=submit]")
+            page.wait_for_load_state("networkidle")
+            return page
 
-            page = login("supervisor")
-            page.goto(f"/indices/{INDEX}")
-            page.wait_for_selector("#index-map[data-ready='1'] canvas")
-            page.screenshot(path=str(SCREENSHOTS / "indices-map.png"), full_page=True)
-            page.click("#run-supervision")
-            page.wait_for_selector("tr[data-case][data-state=open]")
-            assert page.locator("tr[data-case]").count() == 2
-            page.screenshot(path=str(SCREENSHOTS / "indices-supervision.png"), full_page=True)
+        page = login("supervisor")
+        page.goto(f"/indices/{INDEX}")
+        page.wait_for_selector("#index-map[data-ready='1'] canvas")
+        page.screenshot(path=str(SCREENSHOTS / "indices-map.png"), full_page=True)
+        page.click("#run-supervision")
+        page.wait_for_selector("tr[data-case][data-state=open]")
+        assert page.locator("tr[data-case]").count() == 2
+        page.screenshot(path=str(SCREENSHOTS / "indices-supervision.png"), full_page=True)
 
-            officer = login("quzhou")
-            officer.goto(f"/indices/{INDEX}")
-            row = officer.locator("tr[data-case]", has_text="衢州市")
-            row.locator("textarea[name=text]").fill("已推行免申即享，兑付时限压缩至 3 个工作日。")
-            row.locator(".report-button").click()
-            officer.wait_for_selector("tr[data-case][data-state=reported]")
+        officer = login("quzhou")
+        officer.goto(f"/indices/{INDEX}")
+        row = officer.locator("tr[data-case]", has_text="衢州市")
+        row.locator("textarea[name=text]").fill("已推行免申即享，兑付时限压缩至 3 个工作日。")
+        row.locator(".report-button").click()
+        officer.wait_for_selector("tr[data-case][data-state=reported]")
 
-            page.goto(f"/indices/{INDEX}")
-            row = page.locator("tr[data-case][data-state=reported]")
-            row.locator("input[name=note]").fill("整改到位")
-            row.locator(".accept-button").click()
-            page.wait_for_selector("tr[data-case][data-state=accepted]")
-            row = page.locator("tr[data-case][data-state=accepted]")
-            row.locator("input[name=published_on]").fill("2025-03-20")
-            row.locator(".publish-button").click()
-            page.wait_for_selector("tr[data-case][data-state=published]")
-            assert "2025-03-20" in page.locator("tr[data-case][data-state=published]").text_content()
-            page.screenshot(path=str(SCREENSHOTS / "indices-rectification.png"), full_page=True)
-            page.goto(f"/indices/{INDEX}/units/330800?period=2025-02")
-            page.screenshot(path=str(SCREENSHOTS / "indices-unit.png"), full_page=True)
-            browser.close()
+        page.goto(f"/indices/{INDEX}")
+        row = page.locator("tr[data-case][data-state=reported]")
+        row.locator("input[name=note]").fill("整改到位")
+        row.locator(".accept-button").click()
+        page.wait_for_selector("tr[data-case][data-state=accepted]")
+        row = page.locator("tr[data-case][data-state=accepted]")
+        row.locator("input[name=published_on]").fill("2025-03-20")
+        row.locator(".publish-button").click()
+        page.wait_for_selector("tr[data-case][data-state=published]")
+        assert "2025-03-20" in page.locator("tr[data-case][data-state=published]").text_content()
+        page.screenshot(path=str(SCREENSHOTS / "indices-rectification.png"), full_page=True)
+        page.goto(f"/indices/{INDEX}/units/330800?period=2025-02")
+        page.screenshot(path=str(SCREENSHOTS / "indices-unit.png"), full_page=True)
     finally:
         server.should_exit = True
         thread.join(timeout=10)

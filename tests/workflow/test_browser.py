@@ -6,7 +6,6 @@ Screenshots of each role's pages go to test-artifacts/screenshots/workflow-*.png
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import threading
 import time
@@ -72,15 +71,9 @@ def site(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def browser():
-    if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
-        pytest.skip(f"no chromium at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        b = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
+def browser(session_chromium):
+    """The session's one chromium (tests/conftest.py)."""
+    return session_chromium
 
 
 @pytest.fixture
