@@ -66,7 +66,7 @@ def load_directory(
     # A file whose text is a policy's current draft (published, when publishing) is unchanged: it is
     # not parsed or admitted again, so loading the same directory twice costs a read per file.
     unchanged = {text: policy_id for policy_id, (text, live) in current.items() if live or not publish}
-    fresh: list[Path] = []
+    fresh: list[tuple[Path, str]] = []  # read once here; the workers parse and admit the text
     for path in files:
         try:
             text = _read(path)
@@ -78,7 +78,7 @@ def load_directory(
             report.unchanged.append(unchanged[text])
             done += 1
         else:
-            fresh.append(path)
+            fresh.append((path, text))
     if progress is not None and done:
         progress(done, len(files))
     for path, text, policy, error in _admitted(fresh, workers):
@@ -128,9 +128,9 @@ def _write(store: CatalogueStore, items: list[tuple[Path, Policy, str]], current
         current[policy.id] = (text, publish)
 
 
-def _admitted(files: list[Path], workers: int | None) -> Iterator[tuple[Path, str | None, Policy | None,
-                                                                      CatalogueError | None]]:
-    """(path, text, policy, None) for each admitted file, (path, None, None, error) for a refused one, in order."""
+def _admitted(files: list[tuple[Path, str]], workers: int | None) -> Iterator[tuple[Path, str, Policy | None,
+                                                                                  CatalogueError | None]]:
+    """(path, text, policy, None) for each admitted file, (path, text, None, error) for a refused one, in order."""
     workers = workers if workers is not None else (os.cpu_count() or 1)
     if workers <= 1 or len(files) < PARALLEL_FROM:
         yield from map(_admit_file, files)
@@ -143,14 +143,14 @@ def _admitted(files: list[Path], workers: int | None) -> Iterator[tuple[Path, st
         yield from pool.map(_admit_file, files, chunksize=64)
 
 
-def _admit_file(path: Path) -> tuple[Path, str | None, Policy | None, CatalogueError | None]:
+def _admit_file(file: tuple[Path, str]) -> tuple[Path, str, Policy | None, CatalogueError | None]:
     from qinqing.catalogue.store import admitted_policy
 
+    path, text = file
     try:
-        text = _read(path)
         return path, text, admitted_policy(text, str(path)), None
     except CatalogueError as error:
-        return path, None, None, error
+        return path, text, None, error
 
 
 def _read(path: Path) -> str:
