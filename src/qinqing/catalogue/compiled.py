@@ -50,7 +50,10 @@ def save_compiled(engine: Engine, kind: str, compiler: str, forms: Iterable[Comp
              "digest": f.digest, "payload": f.payload, "created_at": datetime.now(UTC)} for f in forms]
     if not rows:
         return 0
-    stored = set(load_compiled(engine, kind, compiler))
+    keys = select(compiled.c.policy_id, compiled.c.version, compiled.c.as_of).where(
+        compiled.c.kind == kind, compiled.c.compiler == compiler)
+    with engine.connect() as conn:  # the keys only: the payloads were read already by the caller
+        stored = {(p, v, a) for p, v, a in conn.execute(keys)}
     rows = [r for r in rows if (r["policy_id"], r["version"], r["as_of"]) not in stored]
     written = 0
     for start in range(0, len(rows), 5_000):
