@@ -75,44 +75,53 @@ class _Slice:
 
 
 @dataclass
-class _Columns:
-    """The relation's rows in region order (region codes ascending, rows without one last), with every
-    distinct condition of the plans as TRUE and FALSE bitsets and every distinct amount as int64."""
+class _Codes:
+    """Region and industry codes of the relation's rows in region order (ascending, rows without a region
+    last). A scope group's rows are a region range (two binary searches) filtered by an industry mask:
+    the same superset rule as ``scope_where`` and ``scope.in_scope`` (a missing code is in every scope)."""
 
     n: int
-    uscc: pa.Array
-    nullmask: np.ndarray
-    ents: np.ndarray | None
-    regions: np.ndarray  # region codes of the first ``known`` rows, ascending
-    known: int
+    known: int  # rows with a region code: the first ``known``
+    regions: np.ndarray  # their region codes, ascending
     industries: np.ndarray  # industry code per row ("" when missing)
     no_industry: np.ndarray  # bool per row: industry code missing
-    row_of: dict[str, int]  # condition SQL → its row in true/false
-    true: np.ndarray  # (conditions, words)
-    false: np.ndarray
-    amounts: dict[str, tuple[np.ndarray, np.ndarray]]
-    fields_of: dict[str, frozenset[str]]
     _admitted: dict[tuple[str, ...], np.ndarray] = field(default_factory=dict)  # industry scope → rows it admits
     _by_prefix: dict[str, np.ndarray] = field(default_factory=dict)  # one prefix → rows whose code starts with it
 
-    def positions(self, scope: Scope, rows: str) -> np.ndarray:
-        """The rows of a scope group, ascending: the same rows as ``scope_where(scope, rows)``."""
+    @classmethod
+    def of(cls, region: pa.ChunkedArray, industry: pa.ChunkedArray) -> _Codes:
+        known = len(region) - region.null_count
+        return cls(len(region), known, np.array(region.slice(0, known).to_pylist(), dtype=str),
+                   np.array(industry.fill_null("").to_pylist(), dtype=str),
+                   industry.is_null().to_numpy(zero_copy_only=False))
+
+    def spans(self, scope: Scope, rows: str) -> list[tuple[int, int]]:
+        """The row ranges of a scope's region part (``rows``: all, known or regionless)."""
         if rows == "regionless":
-            spans = [(self.known, self.n)]
-        elif scope.region_prefix:
+            return [(self.known, self.n)]
+        if scope.region_prefix:
             prefix = scope.region_prefix
             upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
             inside = (int(np.searchsorted(self.regions, prefix, "left")),
                       int(np.searchsorted(self.regions, upper, "left")))
-            spans = [inside] if rows == "known" else [inside, (self.known, self.n)]
-        else:
-            spans = [(0, self.known)] if rows == "known" else [(0, self.n)]
-        positions = np.concatenate([np.arange(lo, hi, dtype=np.int64) for lo, hi in spans])
+            return [inside] if rows == "known" else [inside, (self.known, self.n)]
+        return [(0, self.known)] if rows == "known" else [(0, self.n)]
+
+    def positions(self, scope: Scope, rows: str) -> np.ndarray:
+        """The rows of a scope group, ascending: the same rows as ``scope_where(scope, rows)``."""
+        positions = np.concatenate([np.arange(lo, hi, dtype=np.int64) for lo, hi in self.spans(scope, rows)])
         if scope.industries:
-            positions = positions[self._industry_mask(scope.industries)[positions]]
+            positions = positions[self.industry_mask(scope.industries)[positions]]
         return positions
 
-    def _industry_mask(self, prefixes: tuple[str, ...]) -> np.ndarray:
+    def count(self, scope: Scope, rows: str) -> int:
+        """How many rows ``positions`` gives, without making them (the progress total)."""
+        if not scope.industries:
+            return sum(hi - lo for lo, hi in self.spans(scope, rows))
+        mask = self.industry_mask(scope.industries)
+        return sum(int(np.count_nonzero(mask[lo:hi])) for lo, hi in self.spans(scope, rows))
+
+    def industry_mask(self, prefixes: tuple[str, ...]) -> np.ndarray:
         mask = self._admitted.get(prefixes)
         if mask is None:
             mask = self.no_industry.copy()
@@ -122,6 +131,23 @@ class _Columns:
                 mask |= self._by_prefix[prefix]
             self._admitted[prefixes] = mask
         return mask
+
+
+@dataclass
+class _Columns:
+    """The relation's rows in region order (``codes``), with every distinct condition of the plans as
+    TRUE and FALSE bitsets and every distinct amount as int64."""
+
+    n: int
+    uscc: pa.Array
+    nullmask: np.ndarray
+    ents: np.ndarray | None
+    codes: _Codes
+    row_of: dict[str, int]  # condition SQL → its row in true/false
+    true: np.ndarray  # (conditions, words)
+    false: np.ndarray
+    amounts: dict[str, tuple[np.ndarray, np.ndarray]]
+    fields_of: dict[str, frozenset[str]]
 
     def slice(self, positions: np.ndarray, conditions: list[str], amount_sqls: list[str]) -> _Slice:
         """The group's rows (``positions``) with its conditions' bitsets and its amounts."""
@@ -173,10 +199,10 @@ class VectorisedMatcher:
             else:
                 groups.setdefault((plan.scope, "known"), []).append(plan)
                 groups.setdefault((Scope("", plan.scope.industries), "regionless"), []).append(plan)
-        sizes = self._slice_sizes(facts, relation, list(groups))
-        total = sum(sizes[k] * len(ps) for k, ps in groups.items())
-        done = 0
         columns = self._columns(facts, relation) if self.plans else None
+        # The progress total: rows per scope group, counted by the rule that gives each group its rows.
+        total = sum(columns.codes.count(*key) * len(ps) for key, ps in groups.items()) if columns else 0
+        done = 0
         for (scope, rows), plans in sorted(groups.items(), key=lambda kv: (
                 kv[0][1], len(kv[0][0].region_prefix), kv[0][0].region_prefix, kv[0][0].industries or ())):
             for batch in self._run_group(columns, scope, rows, plans, all_pairs, batch_rows):
@@ -186,56 +212,13 @@ class VectorisedMatcher:
                 yield batch
 
     # -- one scope group ----------------------------------------------------------------------
-    def _slice_sizes(self, con: duckdb.DuckDBPyConnection, relation: str,
-                     keys: list[tuple[Scope, str]]) -> dict[tuple[Scope, str], int]:
-        """Rows in each scope (the progress total), from one aggregate by (region, industry) code pair.
-
-        The pairs are sorted by region, so a region prefix is one range of them (two binary searches);
-        an industry scope ORs one mask per distinct prefix, computed once over all pairs. Same
-        superset rule as scope_where and scope.in_scope: a missing code is in every scope."""
-        t = con.sql(f"SELECT region_code, industry_code, count(*) AS c FROM {relation} "
-                    "GROUP BY ALL ORDER BY region_code NULLS LAST, industry_code").to_arrow_table()
-        n = t.num_rows
-        counts = t.column("c").to_numpy().astype(np.int64)
-        known = n - t.column("region_code").null_count  # region codes first, then the rows without one
-        regions = np.array(t.column("region_code").slice(0, known).to_pylist(), dtype=str)
-        industry = t.column("industry_code")
-        no_industry = industry.is_null().to_numpy(zero_copy_only=False)
-        codes = np.array(industry.fill_null("").to_pylist(), dtype=str)
-        admitted: dict[str, np.ndarray] = {}  # industry prefix → pairs it admits (a missing code too)
-
-        def admits(prefixes: tuple[str, ...]) -> np.ndarray:
-            mask = no_industry.copy()
-            for prefix in prefixes:
-                if prefix not in admitted:
-                    admitted[prefix] = np.char.startswith(codes, prefix)
-                mask |= admitted[prefix]
-            return mask
-
-        def ranges(scope: Scope, rows: str) -> list[tuple[int, int]]:
-            if rows == "regionless":
-                return [(known, n)]
-            if scope.region_prefix:
-                prefix = scope.region_prefix
-                upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-                inside = (int(np.searchsorted(regions, prefix, "left")), int(np.searchsorted(regions, upper, "left")))
-                return [inside] if rows == "known" else [inside, (known, n)]
-            return [(0, known)] if rows == "known" else [(0, n)]
-
-        sizes = {}
-        for scope, rows in keys:
-            mask = admits(scope.industries) if scope.industries else None
-            sizes[(scope, rows)] = sum(int(counts[lo:hi].sum() if mask is None else counts[lo:hi][mask[lo:hi]].sum())
-                                       for lo, hi in ranges(scope, rows))
-        return sizes
-
     def _run_group(self, columns: _Columns, scope: Scope, rows: str, plans: list[PolicyPlan], all_pairs: bool,
                    batch_rows: int) -> Iterator[MatchBatch]:
         distinct: dict[str, int] = {}
         for plan in plans:
             for c in plan.conditions:
                 distinct.setdefault(c.sql, len(distinct))
-        sl = columns.slice(columns.positions(scope, rows), list(distinct),
+        sl = columns.slice(columns.codes.positions(scope, rows), list(distinct),
                            sorted({p.amount_sql for p in plans if p.amount_sql is not None}))
         sl.strict = self._strictness(sl.nullmask, sl.true, sl.false, [columns.fields_of[c] for c in distinct], sl.n)
         out = _Output(sl, self, all_pairs, min(batch_rows, sl.n * len(plans)))
@@ -294,16 +277,11 @@ class VectorisedMatcher:
         for i in range(len(conditions)):
             true[i], false[i] = bitsets(evaluated[i], n)
         amounts = {sql: _int64_with_validity(evaluated[len(conditions) + i]) for i, sql in enumerate(amount_sqls)}
-        region = first.column("region_code")
-        known = n - region.null_count
-        industry = first.column("industry_code")
         return _Columns(
             n=n, uscc=first.column("uscc").combine_chunks(),
             nullmask=first.column("_nullmask").to_numpy().astype(np.uint64, copy=False),
             ents=first.column("_ent").to_numpy() if has_ent else None,
-            regions=np.array(region.slice(0, known).to_pylist(), dtype=str), known=known,
-            industries=np.array(industry.fill_null("").to_pylist(), dtype=str),
-            no_industry=industry.is_null().to_numpy(zero_copy_only=False),
+            codes=_Codes.of(first.column("region_code"), first.column("industry_code")),
             row_of={sql: i for i, sql in enumerate(conditions)}, true=true, false=false, amounts=amounts,
             fields_of=conditions)
 
