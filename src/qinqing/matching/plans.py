@@ -18,7 +18,13 @@ from sqlalchemy.engine import Engine
 
 from qinqing.catalogue import CatalogueStore
 from qinqing.catalogue.compiled import CompiledForm, load_compiled, save_compiled
-from qinqing.matching.engines.plan import PolicyPlan, compiler_version, plan_from_json, plan_policy, plan_to_json
+from qinqing.matching.engines.plan import (
+    PolicyPlan,
+    compiler_version,
+    plan_from_json,
+    plan_policy,
+    plan_to_json,
+)
 
 PLAN_KIND = "fast-path-plan"
 Progress = Callable[[int, int], None]

@@ -37,8 +37,17 @@ import pyarrow.compute as pc
 
 from qinqing.matching.engines.kernel import count_policy, debruijn_table, emit_policy
 from qinqing.matching.engines.plan import PolicyPlan, helpers, null_sql, plan_policies
-from qinqing.matching.pairs import (DECODED_SCHEMA, ENCODED_SCHEMA, FAILED, GUARDED_BITS, GUARDED_TARGETS, MISSING_BIT,
-                                    SCHEMA_MASK, STATUS_NAMES, ConditionNames, EncodedPairs, int64_from_decimal)
+from qinqing.matching.pairs import (
+    DECODED_SCHEMA,
+    ENCODED_SCHEMA,
+    FAILED,
+    GUARDED_BITS,
+    GUARDED_TARGETS,
+    MISSING_BIT,
+    SCHEMA_MASK,
+    ConditionNames,
+    EncodedPairs,
+)
 from qinqing.matching.scope import Scope
 
 EXPRS_PER_QUERY = 96  # wide enough to share a scan, narrow enough to keep plans small
